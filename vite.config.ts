@@ -23,6 +23,7 @@ export default defineConfig({
   test: {
     environment: 'node',
     include: ['src/**/*.test.ts', 'scripts/**/*.test.ts'],
+    setupFiles: ['src/testing/setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     alias: tfjsEsmAliases,

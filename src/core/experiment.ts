@@ -1,0 +1,330 @@
+/**
+ * An experiment: one task sequence, one source network shared by every method, and each method run
+ * as a chain over the remaining tasks, giving its accuracy matrix. Used by the worker engine and by
+ * `npm run repro` alike, so both measure the same thing.
+ *
+ * Fairness (RESCL.md, "Baselines"): every method starts from the same trained source network, sees
+ * the same data, epochs, batch size and learning rate per stage, and is scored on each task's full
+ * test split with that task's head. ResCL spends two stages per new task (fine-tune, then combine).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { disposeResident, makeResident, type ResidentDataset } from './batches';
+import { buildCombined, disposeCombinedAlphas, readAlphas, type CombinedNet, type TargetBatchNormMode } from './combine';
+import { checkFold, foldCombined, type FoldReport } from './fold';
+import { tradeoffOf, type AccuracyMatrix, type TradeoffPoint } from './metrics';
+import { addHead, buildNet, cloneNet, countParams, disposeNet, type Net, type NetKind } from './nets';
+import {
+  computeFisher, evaluateAccuracy, ewcParameters, plainForward, trainCombined, trainEwc, trainFeatureExtraction,
+  trainFinetune, trainJoint, trainLwf, trainSource, DEFAULT_STAGE_OPTIONS,
+  type EwcMemory, type StageOptions, type StageProgress,
+} from './train';
+import type { TaskData } from './types';
+
+export type MethodName = 'rescl' | 'lwf' | 'ewc' | 'ft' | 'fe' | 'joint';
+export const METHOD_NAMES: readonly MethodName[] = ['rescl', 'lwf', 'ewc', 'ft', 'fe', 'joint'];
+
+/** Whether a method has a trade-off knob, and its name and default sweep. */
+export const METHOD_KNOBS: Record<MethodName, { knob: string; defaults: number[] } | null> = {
+  rescl: { knob: 'λ', defaults: [0, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1] },
+  lwf: { knob: 'λ_o', defaults: [0.1, 0.3, 1, 3, 10] },
+  ewc: { knob: 'λ_ewc', defaults: [1, 10, 100, 1000, 10000] },
+  ft: null,
+  fe: null,
+  joint: null,
+};
+
+/** Options of an experiment (defaults: `DEFAULT_EXPERIMENT_OPTIONS`). */
+export interface ExperimentOptions {
+  net: NetKind;
+  seed: number;
+  stage: StageOptions;
+  /** new-head warm-up steps before fine-tuning / LwF / EWC train the whole net */
+  headWarmupSteps: number;
+  /** ResCL: Adam learning rate of the α (lab choice: 10x the weights') */
+  alphaLearningRate: number;
+  /** ResCL: BN_t mode in the combined stage (lab choice: inference) */
+  targetBatchNorm: TargetBatchNormMode;
+  /** EWC: examples used for the diagonal Fisher */
+  fisherSamples: number;
+  /** fold check: test inputs compared between net_c and the folded net */
+  foldCheckSamples: number;
+}
+
+export const DEFAULT_EXPERIMENT_OPTIONS: ExperimentOptions = {
+  net: 'mlp',
+  seed: 1,
+  stage: DEFAULT_STAGE_OPTIONS,
+  headWarmupSteps: 20,
+  alphaLearningRate: 1e-2,
+  targetBatchNorm: 'inference',
+  fisherSamples: 200,
+  foldCheckSamples: 256,
+};
+
+/** What a finished method run reports. `net` is its final network (the caller owns it). */
+export interface RunResult {
+  method: MethodName;
+  knob: number | null;
+  accMatrix: AccuracyMatrix;
+  /** final accuracy per task id */
+  accByTask: Record<string, number>;
+  tradeoff: TradeoffPoint;
+  /** scalars of the deployed network */
+  paramCount: number;
+  /** ResCL only: fold checks of every combined stage (one per new task) */
+  fold?: FoldReport[];
+  /** ResCL only: final α values per unit (last combined stage) */
+  alphas?: { unit: string; alphaSource: Float32Array; alphaTarget: Float32Array }[];
+  net: Net;
+}
+
+/** Events of an experiment: stage progress, and results as they finish. */
+export type ExperimentEvent =
+  | { type: 'progress'; method: MethodName | 'source'; knob: number | null; taskIndex: number; progress: StageProgress }
+  | { type: 'combined'; method: 'rescl'; knob: number | null; taskIndex: number; combined: CombinedNet }
+  | { type: 'result'; result: RunResult };
+
+/**
+ * Holds a task sequence resident on the backend and the shared source network.
+ * Call `dispose()` when done.
+ */
+export class Experiment {
+  readonly options: ExperimentOptions;
+  readonly tasks: TaskData[];
+  private train: ResidentDataset[] = [];
+  private test: ResidentDataset[] = [];
+  private source: Net | null = null;
+  private sourceAccuracy = NaN;
+  /** fine-tuned net_t of task 1 from the shared source, shared by FT and every ResCL λ */
+  private firstFinetuned: Net | null = null;
+  private firstFisher: EwcMemory | null = null;
+
+  constructor(tasks: TaskData[], options: Partial<ExperimentOptions> = {}) {
+    if (tasks.length < 2) throw new Error('an experiment needs at least two tasks');
+    this.options = { ...DEFAULT_EXPERIMENT_OPTIONS, ...options, stage: { ...DEFAULT_STAGE_OPTIONS, ...options.stage } };
+    this.tasks = tasks;
+    this.train = tasks.map((t) => makeResident(t.train));
+    this.test = tasks.map((t) => makeResident(t.test));
+  }
+
+  /** The trained source network (after `trainSourceNet`). */
+  get sourceNet(): Net {
+    if (!this.source) throw new Error('the source network is not trained yet');
+    return this.source;
+  }
+
+  /** Test accuracy of the source network on the first task. */
+  get sourceTestAccuracy(): number {
+    return this.sourceAccuracy;
+  }
+
+  /** Stage 1: trains the shared source network on task 0 (once; later calls yield nothing). */
+  async *trainSourceNet(): AsyncGenerator<ExperimentEvent, void, undefined> {
+    if (this.source) return;
+    const net = buildNet(this.options.net, this.options.seed);
+    addHead(net, this.tasks[0].id, this.tasks[0].train.numClasses, this.options.seed);
+    try {
+      for await (const progress of trainSource(net, this.tasks[0].id, this.train[0], this.stageOptions(0))) {
+        yield { type: 'progress', method: 'source', knob: null, taskIndex: 0, progress };
+      }
+    } catch (e) {
+      disposeNet(net);
+      throw e;
+    }
+    this.sourceAccuracy = await evaluateAccuracy(plainForward(net), 0, this.test[0]);
+    this.source = net;
+  }
+
+  /** Stage options for task k (seeds differ per task so batch orders do not repeat). */
+  private stageOptions(taskIndex: number): StageOptions {
+    return { ...this.options.stage, seed: this.options.seed * 100 + taskIndex };
+  }
+
+  private finetuneOptions(taskIndex: number) {
+    return { ...this.stageOptions(taskIndex), headWarmupSteps: this.options.headWarmupSteps };
+  }
+
+  /** Test accuracies of a plain network on tasks 0..k with heads 0..k. */
+  async evaluateRow(net: Net, k: number): Promise<number[]> {
+    const row: number[] = [];
+    const forward = plainForward(net);
+    for (let j = 0; j <= k; j++) row.push(await evaluateAccuracy(forward, j, this.test[j]));
+    return row;
+  }
+
+  /** A copy of `prev` with a new head for task k. */
+  private withNewHead(prev: Net, k: number): Net {
+    const net = cloneNet(prev);
+    addHead(net, this.tasks[k].id, this.tasks[k].train.numClasses, this.options.seed + k);
+    return net;
+  }
+
+  /** Fine-tunes a copy of `prev` on task k (stage 2 / the FT baseline). */
+  private async *finetuned(prev: Net, k: number, method: MethodName, knob: number | null): AsyncGenerator<ExperimentEvent, Net, undefined> {
+    if (k === 1 && prev === this.source && this.firstFinetuned) return cloneNet(this.firstFinetuned);
+    const net = this.withNewHead(prev, k);
+    try {
+      for await (const progress of trainFinetune(net, this.tasks[k].id, this.train[k], this.finetuneOptions(k))) {
+        yield { type: 'progress', method, knob, taskIndex: k, progress };
+      }
+    } catch (e) {
+      disposeNet(net);
+      throw e;
+    }
+    if (k === 1 && prev === this.source) this.firstFinetuned = cloneNet(net);
+    return net;
+  }
+
+  /**
+   * Runs one method (with its knob) over tasks 1..T−1 from the shared source, yielding progress
+   * and finally a `result` event. Trains the source first if needed.
+   */
+  async *runMethod(method: MethodName, knob: number | null = null): AsyncGenerator<ExperimentEvent, void, undefined> {
+    yield* this.trainSourceNet();
+    if (method === 'joint') {
+      yield* this.runJoint();
+      return;
+    }
+    const source = this.sourceNet;
+    const accMatrix: AccuracyMatrix = [[this.sourceAccuracy]];
+    const folds: FoldReport[] = [];
+    let alphas: RunResult['alphas'];
+    let ewc: EwcMemory | null = null;
+    let prev = source;
+    const release = (net: Net) => { if (net !== source) disposeNet(net); };
+    try {
+      for (let k = 1; k < this.tasks.length; k++) {
+        const taskId = this.tasks[k].id;
+        let next: Net;
+        switch (method) {
+          case 'ft':
+            next = yield* this.finetuned(prev, k, method, knob);
+            break;
+          case 'fe': {
+            next = this.withNewHead(prev, k);
+            for await (const progress of trainFeatureExtraction(next, taskId, this.train[k], this.stageOptions(k))) {
+              yield { type: 'progress', method, knob, taskIndex: k, progress };
+            }
+            break;
+          }
+          case 'lwf': {
+            next = this.withNewHead(prev, k);
+            for await (const progress of trainLwf(next, taskId, this.train[k], { ...this.finetuneOptions(k), lambdaOld: knob ?? 1 })) {
+              yield { type: 'progress', method, knob, taskIndex: k, progress };
+            }
+            break;
+          }
+          case 'ewc': {
+            ewc = k === 1 ? this.sourceFisher() : ewc;
+            next = this.withNewHead(prev, k);
+            for await (const progress of trainEwc(next, taskId, this.train[k], ewc as EwcMemory, { ...this.finetuneOptions(k), lambdaEwc: knob ?? 100 })) {
+              yield { type: 'progress', method, knob, taskIndex: k, progress };
+            }
+            if (k + 1 < this.tasks.length) {
+              const grown = accumulateFisher(ewc as EwcMemory, next, computeFisher(next, taskId, this.train[k], this.options.fisherSamples, this.options.seed + k));
+              if (ewc !== this.firstFisher) disposeMemory(ewc as EwcMemory);
+              ewc = grown;
+            }
+            break;
+          }
+          case 'rescl': {
+            const target = yield* this.finetuned(prev, k, method, knob);
+            const combined = buildCombined(prev, target);
+            try {
+              yield { type: 'combined', method, knob, taskIndex: k, combined };
+              for await (const progress of trainCombined(combined, this.train[k], {
+                ...this.stageOptions(k), lambda: knob ?? 0, alphaLearningRate: this.options.alphaLearningRate,
+                targetBatchNorm: this.options.targetBatchNorm,
+              })) {
+                yield { type: 'progress', method, knob, taskIndex: k, progress };
+              }
+              next = foldCombined(combined);
+              const x = tf.slice(this.test[k].x, 0, Math.min(this.options.foldCheckSamples, this.test[k].count)) as tf.Tensor4D;
+              folds.push(await checkFold(combined, next, x));
+              x.dispose();
+              alphas = await readAlphas(combined);
+            } finally {
+              disposeCombinedAlphas(combined);
+              disposeNet(target);
+            }
+            break;
+          }
+        }
+        release(prev);
+        prev = next;
+        accMatrix.push(await this.evaluateRow(prev, k));
+      }
+    } catch (e) {
+      release(prev);
+      throw e;
+    } finally {
+      if (ewc && ewc !== this.firstFisher) disposeMemory(ewc);
+    }
+    yield { type: 'result', result: this.resultOf(method, knob, accMatrix, prev, folds.length ? folds : undefined, alphas) };
+  }
+
+  private resultOf(method: MethodName, knob: number | null, accMatrix: AccuracyMatrix, net: Net, fold?: FoldReport[], alphas?: RunResult['alphas']): RunResult {
+    const finalRow = accMatrix[accMatrix.length - 1];
+    const accByTask: Record<string, number> = {};
+    this.tasks.forEach((t, j) => { accByTask[t.id] = finalRow[j]; });
+    return { method, knob, accMatrix, accByTask, tradeoff: tradeoffOf(method, knob, finalRow), paramCount: countParams(net), fold, alphas, net };
+  }
+
+  /** Diagonal Fisher of the source network on task 0 (computed once, at "the end of task 0"). */
+  private sourceFisher(): EwcMemory {
+    if (!this.firstFisher) {
+      const source = this.sourceNet;
+      const fisher = computeFisher(source, this.tasks[0].id, this.train[0], this.options.fisherSamples, this.options.seed);
+      this.firstFisher = { fisher, anchors: ewcParameters(source).map((v) => v.clone()) };
+    }
+    return this.firstFisher;
+  }
+
+  /** Joint training oracle on all tasks at once; its matrix has only the final row filled. */
+  private async *runJoint(): AsyncGenerator<ExperimentEvent, void, undefined> {
+    const net = buildNet(this.options.net, this.options.seed);
+    this.tasks.forEach((t, k) => addHead(net, t.id, t.train.numClasses, this.options.seed + k));
+    try {
+      for await (const progress of trainJoint(net, this.tasks.map((t) => t.id), this.train, this.stageOptions(0))) {
+        yield { type: 'progress', method: 'joint', knob: null, taskIndex: this.tasks.length - 1, progress };
+      }
+    } catch (e) {
+      disposeNet(net);
+      throw e;
+    }
+    const row = await this.evaluateRow(net, this.tasks.length - 1);
+    const accMatrix: AccuracyMatrix = this.tasks.map((_, i) => (i === this.tasks.length - 1 ? row : []));
+    yield { type: 'result', result: this.resultOf('joint', null, accMatrix, net) };
+  }
+
+  /** Frees every tensor the experiment holds (resident data, source network, caches). */
+  dispose(): void {
+    for (const d of [...this.train, ...this.test]) disposeResident(d);
+    this.train = [];
+    this.test = [];
+    if (this.source) disposeNet(this.source);
+    if (this.firstFinetuned) disposeNet(this.firstFinetuned);
+    if (this.firstFisher) disposeMemory(this.firstFisher);
+    this.source = this.firstFinetuned = null;
+    this.firstFisher = null;
+  }
+}
+
+function disposeMemory(m: EwcMemory): void {
+  tf.dispose([...m.fisher, ...m.anchors]);
+}
+
+/**
+ * Online EWC (γ = 1): F ← F_old (zero-padded to the new parameter list) + F_new, anchors ← θ now.
+ * `fresh` is aligned with `ewcParameters(net)` and is consumed.
+ */
+function accumulateFisher(old: EwcMemory, net: Net, fresh: tf.Tensor[]): EwcMemory {
+  const params = ewcParameters(net);
+  const fisher = fresh.map((f, i) => {
+    if (i >= old.fisher.length) return f;
+    const sum = tf.add(f, old.fisher[i]);
+    f.dispose();
+    return sum;
+  });
+  return { fisher, anchors: params.map((v) => v.clone()) };
+}

@@ -1,0 +1,65 @@
+/**
+ * Loss terms (scalars). Logits are [N, K]; labels are int32 [N].
+ * None of these functions call tidy: use them inside a tidy or a gradient function.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+/** Knowledge-distillation temperature (lab choice: LwF's value). */
+export const KD_TEMPERATURE = 2;
+
+/** Cross-entropy: mean over the batch of −log softmax(z)[y]. logits [N, K], labels int32 [N]. */
+export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
+  const k = logits.shape[1];
+  const logp = tf.logSoftmax(logits);
+  return tf.neg(tf.mean(tf.sum(tf.mul(tf.oneHot(labels, k), logp), 1))) as tf.Scalar;
+}
+
+/**
+ * Knowledge distillation KD(ŷ, z) = T² · KL(softmax(ŷ/T) ‖ softmax(z/T)), mean over the batch.
+ * teacherLogits ŷ [N, K] (constant), studentLogits z [N, K].
+ */
+export function distillation(teacherLogits: tf.Tensor2D, studentLogits: tf.Tensor2D, temperature = KD_TEMPERATURE): tf.Scalar {
+  const logq = tf.logSoftmax(tf.div(teacherLogits, temperature));
+  const q = tf.exp(logq);
+  const logp = tf.logSoftmax(tf.div(studentLogits, temperature));
+  const kl = tf.sum(tf.mul(q, tf.sub(logq, logp)), 1);
+  return tf.mul(tf.mean(kl), temperature * temperature);
+}
+
+/** L1 decay ‖α‖₁ summed over every given coefficient vector. */
+export function l1(tensors: readonly tf.Tensor[]): tf.Scalar {
+  return sumAll(tensors.map((t) => tf.sum(tf.abs(t))));
+}
+
+/** Weight decay (λ_dec / 2) Σ‖θ‖² over the given tensors. */
+export function weightDecay(tensors: readonly tf.Tensor[], lambdaDecay: number): tf.Scalar {
+  if (lambdaDecay === 0 || tensors.length === 0) return tf.scalar(0);
+  return tf.mul(sumAll(tensors.map((t) => tf.sum(tf.square(t)))), lambdaDecay / 2);
+}
+
+/**
+ * EWC penalty (λ_ewc / 2) Σ_i F_i (θ_i − θ*_i)², with F the diagonal Fisher and θ* the anchor,
+ * each list aligned with `params`.
+ */
+export function ewcPenalty(params: readonly tf.Tensor[], anchors: readonly tf.Tensor[], fisher: readonly tf.Tensor[], lambdaEwc: number): tf.Scalar {
+  if (lambdaEwc === 0 || params.length === 0) return tf.scalar(0);
+  return tf.mul(sumAll(params.map((p, i) => tf.sum(tf.mul(fisher[i], tf.square(tf.sub(p, anchors[i])))))), lambdaEwc / 2);
+}
+
+/**
+ * Sum of scalars in chunks of at most 4 (an AddN of 8+ tensors exceeds tfjs-webgpu's default
+ * storage-buffer limit and silently returns garbage).
+ */
+export function sumAll(scalars: readonly tf.Tensor[]): tf.Scalar {
+  if (scalars.length === 0) return tf.scalar(0);
+  let parts = [...scalars];
+  while (parts.length > 1) {
+    const next: tf.Tensor[] = [];
+    for (let i = 0; i < parts.length; i += 4) {
+      const chunk = parts.slice(i, i + 4);
+      next.push(chunk.length === 1 ? chunk[0] : tf.addN(chunk));
+    }
+    parts = next;
+  }
+  return parts[0] as tf.Scalar;
+}

@@ -1,0 +1,425 @@
+/**
+ * Networks from a serialisable spec: `mlp`, `conv4`, `resnet8`.
+ *
+ * A network is a *topology* (a small graph of nodes: units, pooling, flatten, residual blocks) plus
+ * *units* (the layers that own weights) plus one *head* per task. The same topology serves the plain
+ * network, the combined network (`combine.ts`, where every unit has two branches) and the folded one
+ * (`fold.ts`): only the way a unit is evaluated changes. Tensors are channels-last (NHWC).
+ *
+ * A unit computes, for input x and output channels C:
+ *     z = op(x) (+ b)            op: conv (kernel [k,k,Cin,C]), dense (kernel [Cin,C]) or
+ *                                 affine (per-channel scale [C], or the identity when it has none)
+ *     y = BN(z)  if the unit has BatchNorm:  γ ⊙ (z − μ) / √(σ² + ε) + β
+ * and the node that holds it applies ReLU afterwards when `relu` is set, so a combination placed on
+ * the unit output always sits before the non-linearity (RESCL.md).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { IMAGE_SIZE } from './types';
+
+export type NetKind = 'mlp' | 'conv4' | 'resnet8';
+export const NET_KINDS: readonly NetKind[] = ['mlp', 'conv4', 'resnet8'];
+
+/** BatchNorm epsilon (Keras' and the PyTorch peer's value). */
+export const BN_EPSILON = 1e-3;
+/** BatchNorm running-statistics momentum: running ← m·running + (1−m)·batch. */
+export const BN_MOMENTUM = 0.9;
+
+export type UnitOp = 'conv' | 'dense' | 'affine';
+
+/** Static description of a unit (what a serialised network stores next to its weights). */
+export interface UnitSpec {
+  id: string;
+  op: UnitOp;
+  inChannels: number;
+  outChannels: number;
+  /** conv only */
+  kernelSize?: number;
+  /** conv only */
+  stride?: number;
+}
+
+/** Batch-normalisation parameters of one unit: γ, β trainable; μ, σ² running statistics. All [C]. */
+export interface BatchNormParams {
+  gamma: tf.Variable;
+  beta: tf.Variable;
+  movingMean: tf.Variable;
+  movingVariance: tf.Variable;
+}
+
+/**
+ * The weights of one unit. `kernel` is [k,k,Cin,C] (conv), [Cin,C] (dense) or [C] (affine scale;
+ * absent for a BN-only unit of a pre-activation block); `bias` [C] or absent; `bn` or absent.
+ */
+export interface UnitParams {
+  spec: UnitSpec;
+  kernel?: tf.Variable;
+  bias?: tf.Variable;
+  bn?: BatchNormParams;
+}
+
+/** One classifier head: logits = features · kernel + bias; kernel [F, numClasses]. */
+export interface HeadParams {
+  taskId: string;
+  numClasses: number;
+  kernel: tf.Variable;
+  bias: tf.Variable;
+}
+
+/** Topology nodes. `unit` nodes name a unit; a pre-activation block is spelled out explicitly. */
+export type TopologyNode =
+  | { type: 'unit'; unit: string; relu: boolean }
+  | { type: 'maxpool' }
+  | { type: 'flatten' }
+  | { type: 'globalAvgPool' }
+  | {
+      /**
+       * Pre-activation residual unit (He et al. 2016):
+       *   u = ReLU(preBN(x)); h = ReLU(conv1(u)) [conv1 carries the block's middle BN];
+       *   y = conv2(h) + (shortcut ? shortcut(u) : x)
+       */
+      type: 'preactBlock';
+      preBN: string;
+      conv1: string;
+      conv2: string;
+      shortcut: string | null;
+    };
+
+/** A network: trunk units wired by a topology, plus one head per task (in task order). */
+export interface Net {
+  kind: NetKind;
+  topology: TopologyNode[];
+  units: Map<string, UnitParams>;
+  heads: HeadParams[];
+  /** Width of the trunk's output features (input width of every head). */
+  featureSize: number;
+  /** Channel multiplier the net was built with (1 = the standard architecture). */
+  width: number;
+}
+
+/** How the trunk should evaluate one unit (plain, combined, ...): returns the unit's pre-ReLU output. */
+export type UnitEvaluator = (unitId: string, x: tf.Tensor) => tf.Tensor;
+
+let variableCounter = 0;
+/** Unique tfjs variable names (tfjs refuses two variables with the same name). */
+function uniqueName(base: string): string {
+  variableCounter += 1;
+  return `${base}_${variableCounter}`;
+}
+
+/** Creates a named variable from a tensor (takes ownership of `value`). */
+export function makeVariable(value: tf.Tensor, name: string, trainable = true): tf.Variable {
+  const v = tf.variable(value, trainable, uniqueName(name));
+  value.dispose();
+  return v;
+}
+
+/** He-normal initialisation, std = √(2 / fanIn). */
+function heNormal(shape: number[], fanIn: number, seed: number): tf.Tensor {
+  return tf.randomNormal(shape, 0, Math.sqrt(2 / fanIn), 'float32', seed);
+}
+
+interface ArchitectureSpec {
+  topology: TopologyNode[];
+  units: (UnitSpec & { bias: boolean; bn: boolean })[];
+  featureSize: number;
+}
+
+/** The fixed architectures. Kept as data so the same spec drives building, folding and export. */
+export function architecture(kind: NetKind, width = 1): ArchitectureSpec {
+  // width scales every hidden layer (tests use tiny nets: tfjs-cpu trains full-size convs slowly)
+  const w = (channels: number) => Math.max(1, Math.round(channels * width));
+  switch (kind) {
+    case 'mlp':
+      return {
+        topology: [
+          { type: 'flatten' },
+          { type: 'unit', unit: 'fc1', relu: true },
+          { type: 'unit', unit: 'fc2', relu: true },
+        ],
+        units: [
+          { id: 'fc1', op: 'dense', inChannels: IMAGE_SIZE * IMAGE_SIZE, outChannels: w(400), bias: true, bn: false },
+          { id: 'fc2', op: 'dense', inChannels: w(400), outChannels: w(400), bias: true, bn: false },
+        ],
+        featureSize: w(400),
+      };
+    case 'conv4': {
+      const convs: [string, number, number][] = [['conv1', 1, w(32)], ['conv2', w(32), w(32)], ['conv3', w(32), w(64)], ['conv4', w(64), w(64)]];
+      return {
+        topology: [
+          { type: 'unit', unit: 'conv1', relu: true },
+          { type: 'unit', unit: 'conv2', relu: true },
+          { type: 'maxpool' },
+          { type: 'unit', unit: 'conv3', relu: true },
+          { type: 'unit', unit: 'conv4', relu: true },
+          { type: 'maxpool' },
+          { type: 'flatten' },
+          { type: 'unit', unit: 'fc1', relu: true },
+        ],
+        units: [
+          ...convs.map(([id, cin, cout]) => ({ id, op: 'conv' as const, inChannels: cin, outChannels: cout, kernelSize: 3, stride: 1, bias: false, bn: true })),
+          { id: 'fc1', op: 'dense', inChannels: 7 * 7 * w(64), outChannels: w(256), bias: false, bn: true },
+        ],
+        featureSize: w(256),
+      };
+    }
+    case 'resnet8': {
+      // stem conv 16 → 3 pre-activation blocks (16, 32/2, 64/2) → BN → ReLU → global average pool.
+      const conv = (id: string, cin: number, cout: number, k: number, stride: number, bn: boolean) =>
+        ({ id, op: 'conv' as const, inChannels: cin, outChannels: cout, kernelSize: k, stride, bias: false, bn });
+      const affine = (id: string, c: number) => ({ id, op: 'affine' as const, inChannels: c, outChannels: c, bias: false, bn: true });
+      return {
+        topology: [
+          { type: 'unit', unit: 'stem', relu: false },
+          { type: 'preactBlock', preBN: 'b1_bn', conv1: 'b1_conv1', conv2: 'b1_conv2', shortcut: null },
+          { type: 'preactBlock', preBN: 'b2_bn', conv1: 'b2_conv1', conv2: 'b2_conv2', shortcut: 'b2_short' },
+          { type: 'preactBlock', preBN: 'b3_bn', conv1: 'b3_conv1', conv2: 'b3_conv2', shortcut: 'b3_short' },
+          { type: 'unit', unit: 'final_bn', relu: true },
+          { type: 'globalAvgPool' },
+        ],
+        units: [
+          conv('stem', 1, w(16), 3, 1, false),
+          affine('b1_bn', w(16)), conv('b1_conv1', w(16), w(16), 3, 1, true), conv('b1_conv2', w(16), w(16), 3, 1, false),
+          affine('b2_bn', w(16)), conv('b2_conv1', w(16), w(32), 3, 2, true), conv('b2_conv2', w(32), w(32), 3, 1, false), conv('b2_short', w(16), w(32), 1, 2, false),
+          affine('b3_bn', w(32)), conv('b3_conv1', w(32), w(64), 3, 2, true), conv('b3_conv2', w(64), w(64), 3, 1, false), conv('b3_short', w(32), w(64), 1, 2, false),
+          affine('final_bn', w(64)),
+        ],
+        featureSize: w(64),
+      };
+    }
+  }
+}
+
+/** Creates the BN parameters of a unit with C channels: γ = 1, β = 0, μ = 0, σ² = 1. */
+function createBatchNorm(id: string, channels: number): BatchNormParams {
+  return {
+    gamma: makeVariable(tf.ones([channels]), `${id}/bn_gamma`),
+    beta: makeVariable(tf.zeros([channels]), `${id}/bn_beta`),
+    movingMean: makeVariable(tf.zeros([channels]), `${id}/bn_mean`, false),
+    movingVariance: makeVariable(tf.ones([channels]), `${id}/bn_var`, false),
+  };
+}
+
+/**
+ * Builds a freshly initialised trunk (no heads yet; add them with `addHead`).
+ * Weights: He-normal; biases 0; BN γ=1, β=0, μ=0, σ²=1. Deterministic for a given seed.
+ * `width` scales every hidden layer's channel count (1 = the architectures above).
+ */
+export function buildNet(kind: NetKind, seed: number, width = 1): Net {
+  const arch = architecture(kind, width);
+  const units = new Map<string, UnitParams>();
+  arch.units.forEach((u, index) => {
+    const { bias, bn, ...spec } = u;
+    const params: UnitParams = { spec };
+    if (spec.op === 'conv') {
+      const k = spec.kernelSize ?? 3;
+      params.kernel = makeVariable(heNormal([k, k, spec.inChannels, spec.outChannels], k * k * spec.inChannels, seed * 1000 + index), `${spec.id}/kernel`);
+    } else if (spec.op === 'dense') {
+      params.kernel = makeVariable(heNormal([spec.inChannels, spec.outChannels], spec.inChannels, seed * 1000 + index), `${spec.id}/kernel`);
+    }
+    if (bias) params.bias = makeVariable(tf.zeros([spec.outChannels]), `${spec.id}/bias`);
+    if (bn) params.bn = createBatchNorm(spec.id, spec.outChannels);
+    units.set(spec.id, params);
+  });
+  return { kind, topology: arch.topology, units, heads: [], featureSize: arch.featureSize, width };
+}
+
+/**
+ * Appends a new head for `taskId`: kernel [F, numClasses] Glorot-uniform, bias 0.
+ * Returns the new head.
+ */
+export function addHead(net: Net, taskId: string, numClasses: number, seed: number): HeadParams {
+  if (net.heads.some((h) => h.taskId === taskId)) throw new Error(`net already has a head for task '${taskId}'`);
+  const limit = Math.sqrt(6 / (net.featureSize + numClasses));
+  const head: HeadParams = {
+    taskId,
+    numClasses,
+    kernel: makeVariable(tf.randomUniform([net.featureSize, numClasses], -limit, limit, 'float32', seed * 7919 + net.heads.length), `head_${taskId}/kernel`),
+    bias: makeVariable(tf.zeros([numClasses]), `head_${taskId}/bias`),
+  };
+  net.heads.push(head);
+  return head;
+}
+
+/** Index of the head for a task; throws a clear error if the network has none. */
+export function headIndex(net: Net, taskId: string): number {
+  const i = net.heads.findIndex((h) => h.taskId === taskId);
+  if (i < 0) throw new Error(`net has no head for task '${taskId}' (heads: ${net.heads.map((h) => h.taskId).join(', ') || 'none'})`);
+  return i;
+}
+
+/** Every variable of a unit, in a fixed order. */
+export function unitVariables(u: UnitParams): tf.Variable[] {
+  const vs: tf.Variable[] = [];
+  if (u.kernel) vs.push(u.kernel);
+  if (u.bias) vs.push(u.bias);
+  if (u.bn) vs.push(u.bn.gamma, u.bn.beta, u.bn.movingMean, u.bn.movingVariance);
+  return vs;
+}
+
+/** Trainable trunk variables: kernels, biases, BN γ and β (running statistics excluded). */
+export function trunkTrainableVariables(net: Net): tf.Variable[] {
+  const vs: tf.Variable[] = [];
+  for (const u of net.units.values()) {
+    if (u.kernel) vs.push(u.kernel);
+    if (u.bias) vs.push(u.bias);
+    if (u.bn) vs.push(u.bn.gamma, u.bn.beta);
+  }
+  return vs;
+}
+
+/** Kernels only (trunk and heads): what weight decay (λ_dec/2)‖θ‖² applies to. */
+export function decayedVariables(net: Net, heads: readonly HeadParams[] = net.heads): tf.Variable[] {
+  const vs: tf.Variable[] = [];
+  for (const u of net.units.values()) if (u.kernel && u.spec.op !== 'affine') vs.push(u.kernel);
+  for (const h of heads) vs.push(h.kernel);
+  return vs;
+}
+
+/** Deep copy of a network: new variables with the same values (heads included). */
+export function cloneNet(net: Net): Net {
+  const copy = (v: tf.Variable, name: string) => makeVariable(v.clone(), name, v.trainable);
+  const units = new Map<string, UnitParams>();
+  for (const [id, u] of net.units) {
+    units.set(id, {
+      spec: { ...u.spec },
+      kernel: u.kernel && copy(u.kernel, `${id}/kernel`),
+      bias: u.bias && copy(u.bias, `${id}/bias`),
+      bn: u.bn && {
+        gamma: copy(u.bn.gamma, `${id}/bn_gamma`),
+        beta: copy(u.bn.beta, `${id}/bn_beta`),
+        movingMean: copy(u.bn.movingMean, `${id}/bn_mean`),
+        movingVariance: copy(u.bn.movingVariance, `${id}/bn_var`),
+      },
+    });
+  }
+  const heads = net.heads.map((h) => ({ ...h, kernel: copy(h.kernel, `head_${h.taskId}/kernel`), bias: copy(h.bias, `head_${h.taskId}/bias`) }));
+  return { kind: net.kind, topology: net.topology, units, heads, featureSize: net.featureSize, width: net.width };
+}
+
+/** Disposes every variable of a network. */
+export function disposeNet(net: Net): void {
+  for (const u of net.units.values()) for (const v of unitVariables(u)) v.dispose();
+  for (const h of net.heads) { h.kernel.dispose(); h.bias.dispose(); }
+}
+
+/** Number of scalars in a network: trunk (incl. BN statistics) plus heads. */
+export function countParams(net: Net): number {
+  let n = 0;
+  for (const u of net.units.values()) for (const v of unitVariables(u)) n += v.size;
+  for (const h of net.heads) n += h.kernel.size + h.bias.size;
+  return n;
+}
+
+/** The linear part of a unit: op(x) + b, with x [N,H,W,Cin] (conv) or [N,Cin] (dense, affine on any rank). */
+export function applyUnitLinear(u: UnitParams, x: tf.Tensor): tf.Tensor {
+  let z: tf.Tensor;
+  switch (u.spec.op) {
+    case 'conv':
+      z = tf.conv2d(x as tf.Tensor4D, u.kernel as tf.Tensor4D, u.spec.stride ?? 1, 'same');
+      break;
+    case 'dense':
+      z = tf.matMul(x as tf.Tensor2D, u.kernel as tf.Tensor2D);
+      break;
+    case 'affine':
+      z = u.kernel ? tf.mul(x, u.kernel) : x;
+      break;
+  }
+  return u.bias ? tf.add(z, u.bias) : z;
+}
+
+/** BN in inference mode: γ ⊙ (z − μ) / √(σ² + ε) + β, per channel (last axis). */
+export function batchNormInference(bn: BatchNormParams, z: tf.Tensor): tf.Tensor {
+  return tf.batchNorm(z, bn.movingMean, bn.movingVariance, bn.beta, bn.gamma, BN_EPSILON);
+}
+
+/**
+ * BN in training mode: normalises with the batch moments over every axis but the last, and
+ * schedules the running-statistics update (returned, applied by the caller after the step, since a
+ * variable must not change inside a gradient computation).
+ */
+export function batchNormTraining(bn: BatchNormParams, z: tf.Tensor, pendingUpdates: BatchNormUpdate[]): tf.Tensor {
+  const axes = z.shape.map((_, i) => i).slice(0, -1);
+  const { mean, variance } = tf.moments(z, axes);
+  // The kept moments only feed `assign` after the step, which the gradient tape never sees.
+  pendingUpdates.push({ bn, mean: tf.keep(mean), variance: tf.keep(variance) });
+  return tf.batchNorm(z, mean, variance, bn.beta, bn.gamma, BN_EPSILON);
+}
+
+/** A running-statistics update collected during a training forward pass. */
+export interface BatchNormUpdate { bn: BatchNormParams; mean: tf.Tensor; variance: tf.Tensor }
+
+/** Applies and disposes collected BN updates: running ← m·running + (1−m)·batch. */
+export function applyBatchNormUpdates(updates: BatchNormUpdate[]): void {
+  tf.tidy(() => {
+    for (const { bn, mean, variance } of updates) {
+      bn.movingMean.assign(tf.add(tf.mul(bn.movingMean, BN_MOMENTUM), tf.mul(mean, 1 - BN_MOMENTUM)));
+      bn.movingVariance.assign(tf.add(tf.mul(bn.movingVariance, BN_MOMENTUM), tf.mul(variance, 1 - BN_MOMENTUM)));
+    }
+  });
+  for (const u of updates) { u.mean.dispose(); u.variance.dispose(); }
+  updates.length = 0;
+}
+
+/**
+ * Evaluator for a plain network. `training`: BN uses batch moments and records running-statistics
+ * updates into `pendingUpdates`; otherwise BN uses the running statistics.
+ */
+export function plainUnitEvaluator(net: Net, training = false, pendingUpdates: BatchNormUpdate[] = []): UnitEvaluator {
+  return (unitId, x) => {
+    const u = net.units.get(unitId);
+    if (!u) throw new Error(`unknown unit '${unitId}'`);
+    const z = applyUnitLinear(u, x);
+    if (!u.bn) return z;
+    return training ? batchNormTraining(u.bn, z, pendingUpdates) : batchNormInference(u.bn, z);
+  };
+}
+
+/**
+ * Runs a topology: x [N, 28, 28, 1] → features [N, F]. `evalUnit` gives each unit's pre-ReLU
+ * output; the topology applies ReLU, pooling, flatten and residual additions.
+ */
+export function runTopology(topology: readonly TopologyNode[], x: tf.Tensor, evalUnit: UnitEvaluator): tf.Tensor2D {
+  let h = x;
+  for (const node of topology) {
+    switch (node.type) {
+      case 'unit': {
+        const z = evalUnit(node.unit, h);
+        h = node.relu ? tf.relu(z) : z;
+        break;
+      }
+      case 'maxpool':
+        h = tf.maxPool(h as tf.Tensor4D, 2, 2, 'valid');
+        break;
+      case 'flatten':
+        h = tf.reshape(h, [h.shape[0], -1]);
+        break;
+      case 'globalAvgPool':
+        h = tf.mean(h, [1, 2]);
+        break;
+      case 'preactBlock': {
+        const u = tf.relu(evalUnit(node.preBN, h));
+        const inner = tf.relu(evalUnit(node.conv1, u));
+        const body = evalUnit(node.conv2, inner);
+        h = tf.add(body, node.shortcut ? evalUnit(node.shortcut, u) : h);
+        break;
+      }
+    }
+  }
+  return h as tf.Tensor2D;
+}
+
+/** Logits of one head: features [N, F] → [N, numClasses]. */
+export function applyHead(head: HeadParams, features: tf.Tensor2D): tf.Tensor2D {
+  return tf.add(tf.matMul(features, head.kernel as tf.Tensor2D), head.bias);
+}
+
+/**
+ * Forward pass of a plain network in inference mode: x [N, 28, 28, 1] → logits of every head,
+ * in head order.
+ */
+export function predict(net: Net, x: tf.Tensor4D): tf.Tensor2D[] {
+  return tf.tidy(() => {
+    const features = runTopology(net.topology, x, plainUnitEvaluator(net));
+    return net.heads.map((h) => applyHead(h, features));
+  });
+}

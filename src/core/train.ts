@@ -1,0 +1,460 @@
+/**
+ * Training stages as async generators that yield progress (ARCHITECTURE.md rule 4).
+ *
+ * Every stage runs the same loop (`trainingLoop`): seeded mini-batches gathered on the backend,
+ * gradients of a stage-specific scalar loss with respect to the stage's variables, Adam updates
+ * (one optimiser per learning-rate group), BN running-statistics updates, and a progress report at
+ * most every `reportIntervalMs` (the only time a value is read back from the device). A consumer
+ * stops a stage by calling `return()` on the generator (or breaking out of `for await`): the loop's
+ * `finally` frees its optimisers and batch tensors, leaving the networks in their last state.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { batchPlan, gatherBatch, stepsFor, type ResidentDataset } from './batches';
+import {
+  alphaVariables, combinedTargetVariables, forwardCombined, newHead, type CombinedNet, type TargetBatchNormMode,
+} from './combine';
+import { crossEntropy, distillation, ewcPenalty, l1, sumAll, weightDecay } from './losses';
+import {
+  applyBatchNormUpdates, applyHead, decayedVariables, headIndex, plainUnitEvaluator, runTopology,
+  trunkTrainableVariables, type BatchNormUpdate, type HeadParams, type Net,
+} from './nets';
+
+export type StageName = 'source' | 'finetune' | 'combine' | 'fe' | 'lwf' | 'ewc' | 'joint';
+
+/** One progress report of a stage. */
+export interface StageProgress {
+  stage: StageName;
+  /** steps done so far (1-based after the first step) */
+  step: number;
+  totalSteps: number;
+  /** 0-based epoch of the last step */
+  epoch: number;
+  epochs: number;
+  /** training loss of the last step */
+  loss: number;
+  /** samples per second since the previous report */
+  samplesPerSec: number;
+  elapsedMs: number;
+  /** estimated time to the end of the stage */
+  etaMs: number;
+  /** 'head-warmup' while only the new head trains (fine-tuning, LwF) */
+  phase: 'head-warmup' | 'main';
+  /** true on the stage's last report */
+  done: boolean;
+}
+
+/** Options shared by every stage. */
+export interface StageOptions {
+  epochs: number;
+  batchSize: number;
+  /** Adam learning rate of the weights */
+  learningRate: number;
+  /** λ_dec of the weight-decay term (λ_dec/2)‖θ‖² on kernels */
+  weightDecay: number;
+  /** seeds the batch order */
+  seed: number;
+  /** report at most this often (ms); the last step always reports */
+  reportIntervalMs: number;
+  /** stop after this many steps (budgets, tests); default: all epochs */
+  maxSteps?: number;
+}
+
+export const DEFAULT_STAGE_OPTIONS: StageOptions = {
+  epochs: 3,
+  batchSize: 128,
+  learningRate: 1e-3,
+  weightDecay: 1e-4,
+  seed: 1,
+  reportIntervalMs: 100,
+};
+
+interface Batch { x: tf.Tensor4D; y: tf.Tensor1D; indices: tf.Tensor1D }
+
+interface LoopConfig {
+  stage: StageName;
+  data: ResidentDataset;
+  options: StageOptions;
+  /** variable groups, each with its own Adam learning rate */
+  groups: { variables: tf.Variable[]; learningRate: number }[];
+  /** steps during which only `warmupVariables` train (phase 'head-warmup') */
+  warmupSteps?: number;
+  warmupVariables?: tf.Variable[];
+  /** the scalar loss of one batch; BN training forwards push their running-stat updates */
+  loss: (batch: Batch, bnUpdates: BatchNormUpdate[], phase: 'head-warmup' | 'main') => tf.Scalar;
+  /** extra batches from other datasets (joint training) */
+  extraData?: ResidentDataset[];
+  extraLoss?: (batches: Batch[], bnUpdates: BatchNormUpdate[]) => tf.Scalar;
+}
+
+/** The generic training loop every stage uses. */
+async function* trainingLoop(cfg: LoopConfig): AsyncGenerator<StageProgress, void, undefined> {
+  const { options } = cfg;
+  const planned = stepsFor(cfg.data.count, options.batchSize, options.epochs);
+  const totalSteps = Math.min(planned, options.maxSteps ?? planned);
+  const optimizers = cfg.groups.map((g) => ({ variables: g.variables, optimizer: tf.train.adam(g.learningRate) }));
+  const warmupOptimizer = cfg.warmupVariables && (cfg.warmupSteps ?? 0) > 0
+    ? { variables: cfg.warmupVariables, optimizer: tf.train.adam(cfg.groups[0].learningRate) } : null;
+  const extraPlans = (cfg.extraData ?? []).map((d, i) => batchPlan(d.count, options.batchSize, Number.MAX_SAFE_INTEGER, options.seed + 101 * (i + 1)));
+  const warmupSteps = cfg.warmupSteps ?? 0;
+  const start = performance.now();
+  let lastReport = start;
+  let samplesSinceReport = 0;
+  let step = 0;
+  try {
+    for (const { epoch, indices } of batchPlan(cfg.data.count, options.batchSize, options.epochs, options.seed)) {
+      if (step >= totalSteps) break;
+      const phase = step < warmupSteps ? 'head-warmup' : 'main';
+      const bnUpdates: BatchNormUpdate[] = [];
+      const extraIndices = extraPlans.map((p) => p.next().value?.indices ?? new Int32Array(0));
+      const { value, grads } = tf.tidy(() => {
+        const batch = { ...gatherBatch(cfg.data, indices), indices: tf.tensor1d(indices, 'int32') };
+        const extras = (cfg.extraData ?? []).map((d, i) => ({ ...gatherBatch(d, extraIndices[i]), indices: tf.tensor1d(extraIndices[i], 'int32') }));
+        const varList = phase === 'head-warmup' && cfg.warmupVariables ? cfg.warmupVariables : cfg.groups.flatMap((g) => g.variables);
+        return tf.variableGrads(() => {
+          const main = cfg.loss(batch, bnUpdates, phase);
+          return cfg.extraLoss ? tf.add(main, cfg.extraLoss(extras, bnUpdates)) as tf.Scalar : main;
+        }, varList);
+      });
+      // tfjs's Adam keeps its moments by position in the gradient list, so each optimiser always
+      // gets the same variables in the same order (zeros where a variable got no gradient).
+      const active = phase === 'head-warmup' && warmupOptimizer ? [warmupOptimizer] : optimizers;
+      for (const { variables, optimizer } of active) {
+        const zeros: tf.Tensor[] = [];
+        const list = variables.map((v) => {
+          let tensor = grads[v.name];
+          if (!tensor) {
+            tensor = tf.zerosLike(v);
+            zeros.push(tensor);
+          }
+          return { name: v.name, tensor };
+        });
+        optimizer.applyGradients(list);
+        tf.dispose(zeros);
+      }
+      tf.dispose(grads);
+      applyBatchNormUpdates(bnUpdates);
+      step += 1;
+      samplesSinceReport += indices.length;
+      const now = performance.now();
+      const last = step >= totalSteps;
+      if (last || now - lastReport >= options.reportIntervalMs) {
+        const loss = (await value.data())[0];
+        value.dispose();
+        const t = performance.now();
+        const elapsedMs = t - start;
+        const progress: StageProgress = {
+          stage: cfg.stage, step, totalSteps, epoch, epochs: options.epochs, loss,
+          samplesPerSec: samplesSinceReport / Math.max(1e-3, (t - lastReport) / 1000),
+          elapsedMs, etaMs: (elapsedMs / step) * (totalSteps - step), phase, done: last,
+        };
+        lastReport = t;
+        samplesSinceReport = 0;
+        yield progress;
+      } else {
+        value.dispose();
+      }
+    }
+  } finally {
+    for (const { optimizer } of optimizers) optimizer.dispose();
+    warmupOptimizer?.optimizer.dispose();
+  }
+}
+
+/** Runs a generator to the end, returning its last report (for scripts and tests). */
+export async function runToEnd(stage: AsyncGenerator<StageProgress, void, undefined>): Promise<StageProgress | null> {
+  let last: StageProgress | null = null;
+  for await (const p of stage) last = p;
+  return last;
+}
+
+/** Features [N, F] of a plain net; BN in training mode when `training`. */
+function plainFeatures(net: Net, x: tf.Tensor4D, training: boolean, updates: BatchNormUpdate[]): tf.Tensor2D {
+  return runTopology(net.topology, x, plainUnitEvaluator(net, training, updates));
+}
+
+/**
+ * Stage 1, source: train net_s on the first task with
+ *     L = CE(head_task(net_s(x)), y) + (λ_dec/2)‖θ‖²      (BN in training mode)
+ * `net` must already have the task's head.
+ */
+export function trainSource(net: Net, taskId: string, data: ResidentDataset, options: StageOptions): AsyncGenerator<StageProgress, void, undefined> {
+  return trainPlain('source', net, taskId, data, options, trunkTrainableVariables(net).concat(headVariables(net.heads)), 0);
+}
+
+function headVariables(heads: readonly HeadParams[]): tf.Variable[] {
+  return heads.flatMap((h) => [h.kernel, h.bias]);
+}
+
+function trainPlain(
+  stage: StageName, net: Net, taskId: string, data: ResidentDataset, options: StageOptions,
+  variables: tf.Variable[], warmupSteps: number,
+): AsyncGenerator<StageProgress, void, undefined> {
+  const head = net.heads[headIndex(net, taskId)];
+  const trunkTrains = variables.some((v) => trunkTrainableVariables(net).includes(v));
+  return trainingLoop({
+    stage, data, options,
+    groups: [{ variables, learningRate: options.learningRate }],
+    warmupSteps, warmupVariables: [head.kernel, head.bias],
+    loss: (b, updates, phase) => {
+      const training = trunkTrains && phase === 'main';
+      const logits = applyHead(head, plainFeatures(net, b.x, training, updates));
+      return tf.add(crossEntropy(logits, b.y), weightDecay(decayedVariables(net, [head]), options.weightDecay)) as tf.Scalar;
+    },
+  });
+}
+
+/** Options of the fine-tuning stage. */
+export interface FinetuneOptions extends StageOptions {
+  /** steps during which only the new head trains (lab choice, as LwF does) */
+  headWarmupSteps: number;
+}
+
+/**
+ * Stage 2, fine-tune: net_t (a copy of net_s with a new head for `taskId`) trains on the new task with
+ *     L = CE(head_new(net_t(x)), y) + (λ_dec/2)‖θ_t‖²
+ * after `headWarmupSteps` steps in which only the new head trains (trunk frozen, BN in inference).
+ * Also the fine-tuning (FT) baseline.
+ */
+export function trainFinetune(target: Net, taskId: string, data: ResidentDataset, options: FinetuneOptions): AsyncGenerator<StageProgress, void, undefined> {
+  const head = target.heads[headIndex(target, taskId)];
+  return trainPlain('finetune', target, taskId, data, options, trunkTrainableVariables(target).concat([head.kernel, head.bias]), options.headWarmupSteps);
+}
+
+/**
+ * Feature-extraction baseline: the trunk is frozen (BN in inference mode), only the new head trains:
+ *     L = CE(head_new(net(x)), y) + (λ_dec/2)‖W_head‖²
+ */
+export function trainFeatureExtraction(net: Net, taskId: string, data: ResidentDataset, options: StageOptions): AsyncGenerator<StageProgress, void, undefined> {
+  const head = net.heads[headIndex(net, taskId)];
+  return trainPlain('fe', net, taskId, data, options, [head.kernel, head.bias], 0);
+}
+
+/** Options of the combined stage. */
+export interface CombineOptions extends StageOptions {
+  /** λ of the L1 decay on α; a function is read at every step (live λ) */
+  lambda: number | (() => number);
+  /** Adam learning rate of the α (lab choice: 10x the weights') */
+  alphaLearningRate: number;
+  /** BN_t mode during the stage (lab choice, default 'inference') */
+  targetBatchNorm: TargetBatchNormMode;
+}
+
+/**
+ * Teacher logits on a whole dataset, recorded before a stage: one [N, K_h] tensor per head index in
+ * `heads`, computed batch by batch in inference mode. Caller disposes.
+ */
+export function recordLogits(forward: (x: tf.Tensor4D) => tf.Tensor2D[], data: ResidentDataset, heads: number[], batchSize = 512): tf.Tensor2D[] {
+  const chunks: tf.Tensor2D[][] = heads.map(() => []);
+  for (let start = 0; start < data.count; start += batchSize) {
+    const size = Math.min(batchSize, data.count - start);
+    const outs = tf.tidy(() => {
+      const logits = forward(tf.slice(data.x, [start, 0, 0, 0], [size, -1, -1, -1]));
+      return heads.map((h) => logits[h]);
+    });
+    outs.forEach((o, i) => chunks[i].push(o));
+  }
+  return chunks.map((c) => {
+    const all = tf.concat(c) as tf.Tensor2D;
+    tf.dispose(c);
+    return all;
+  });
+}
+
+/** Inference-mode logits of every head of a plain net (no tidy; call inside one). */
+export function plainForward(net: Net): (x: tf.Tensor4D) => tf.Tensor2D[] {
+  return (x) => {
+    const f = plainFeatures(net, x, false, []);
+    return net.heads.map((h) => applyHead(h, f));
+  };
+}
+
+/**
+ * Stage 3, combine: trains α_s, α_t and θ_t of net_c (θ_s and BN_s frozen) on the new task's
+ * inputs X_t only, against teachers recorded before the stage (Ŷ_s: every head of net_s on X_t;
+ * Ŷ_t: net_t's new head on X_t):
+ *     L = Σ_old KD(Ŷ_s, net_c(X_t; head)) + KD(Ŷ_t, net_c(X_t; new head))
+ *         + λ·(‖α_s‖₁ + ‖α_t‖₁) + (λ_dec/2)‖θ_t‖²
+ * The labels of the new task are not used (RESCL.md). α trains at `alphaLearningRate`.
+ */
+export async function* trainCombined(c: CombinedNet, data: ResidentDataset, options: CombineOptions): AsyncGenerator<StageProgress, void, undefined> {
+  const oldCount = c.source.heads.length;
+  const sourceTeacher = recordLogits(plainForward(c.source), data, c.source.heads.map((_, i) => i));
+  const targetIndex = c.target.heads.length - 1;
+  const [targetTeacher] = recordLogits(plainForward(c.target), data, [targetIndex]);
+  const lambdaOf = typeof options.lambda === 'function' ? options.lambda : () => options.lambda as number;
+  const alphas = alphaVariables(c);
+  const targetVars = combinedTargetVariables(c);
+  const decayed = decayedVariables(c.target, [newHead(c)]);
+  try {
+    yield* trainingLoop({
+      stage: 'combine', data, options,
+      groups: [{ variables: alphas, learningRate: options.alphaLearningRate }, { variables: targetVars, learningRate: options.learningRate }],
+      loss: (b, updates) => {
+        const logits = forwardCombined(c, b.x, options.targetBatchNorm, updates);
+        const kd: tf.Scalar[] = [];
+        for (let h = 0; h < oldCount; h++) kd.push(distillation(tf.gather(sourceTeacher[h], b.indices), logits[h]));
+        kd.push(distillation(tf.gather(targetTeacher, b.indices), logits[oldCount]));
+        const lambda = lambdaOf();
+        return sumAll([
+          sumAll(kd),
+          tf.mul(l1(alphas), lambda),
+          weightDecay(decayed, options.weightDecay),
+        ]);
+      },
+    });
+  } finally {
+    tf.dispose([...sourceTeacher, targetTeacher]);
+  }
+}
+
+/** Options of the LwF baseline. */
+export interface LwfOptions extends FinetuneOptions {
+  /** λ_o, the weight of the distillation term on the old heads */
+  lambdaOld: number;
+}
+
+/**
+ * LwF baseline (Li & Hoiem 2016): `net` is a copy of the previous network with a new head for
+ * `taskId`; old-head outputs Ŷ_o are recorded on X_t before training. After a head warm-up:
+ *     L = CE(head_new(net(x)), y) + λ_o Σ_old KD(Ŷ_o, head_o(net(x))) + (λ_dec/2)‖θ‖²
+ */
+export async function* trainLwf(net: Net, taskId: string, data: ResidentDataset, options: LwfOptions): AsyncGenerator<StageProgress, void, undefined> {
+  const newIndex = headIndex(net, taskId);
+  const oldIndices = net.heads.map((_, i) => i).filter((i) => i !== newIndex);
+  const recorded = recordLogits(plainForward(net), data, oldIndices);
+  const head = net.heads[newIndex];
+  try {
+    yield* trainingLoop({
+      stage: 'lwf', data, options,
+      groups: [{ variables: trunkTrainableVariables(net).concat(headVariables(net.heads)), learningRate: options.learningRate }],
+      warmupSteps: options.headWarmupSteps, warmupVariables: [head.kernel, head.bias],
+      loss: (b, updates, phase) => {
+        const f = plainFeatures(net, b.x, phase === 'main', updates);
+        const terms: tf.Scalar[] = [crossEntropy(applyHead(head, f), b.y)];
+        oldIndices.forEach((h, i) => terms.push(tf.mul(distillation(tf.gather(recorded[i], b.indices), applyHead(net.heads[h], f)), options.lambdaOld)));
+        terms.push(weightDecay(decayedVariables(net), options.weightDecay));
+        return sumAll(terms);
+      },
+    });
+  } finally {
+    tf.dispose(recorded);
+  }
+}
+
+/** What EWC keeps from earlier tasks: diagonal Fisher F and anchor θ*, aligned with `ewcParameters`. */
+export interface EwcMemory {
+  fisher: tf.Tensor[];
+  anchors: tf.Tensor[];
+}
+
+/** The parameters EWC protects, in a fixed order: trunk kernels/biases/BN γ,β, then every head. */
+export function ewcParameters(net: Net): tf.Variable[] {
+  return trunkTrainableVariables(net).concat(headVariables(net.heads));
+}
+
+/**
+ * Diagonal empirical Fisher at the end of a task, from `samples` examples of that task's data
+ * (which EWC, unlike ResCL, needs at that time):
+ *     F_i = mean_n (∂ log p(y_n | x_n; θ) / ∂θ_i)²    with θ the parameters of `ewcParameters(net)`.
+ * Per-sample gradients, BN in inference mode. Returns tensors aligned with `ewcParameters(net)`;
+ * parameters that do not influence this task (other heads) get zeros.
+ */
+export function computeFisher(net: Net, taskId: string, data: ResidentDataset, samples: number, seed: number): tf.Tensor[] {
+  const params = ewcParameters(net);
+  const head = net.heads[headIndex(net, taskId)];
+  const sums: tf.Tensor[] = params.map((p) => tf.zerosLike(p));
+  const n = Math.min(samples, data.count);
+  const { value: first } = batchPlan(data.count, n, 1, seed).next();
+  const indices = first ? first.indices : new Int32Array(0);
+  for (let i = 0; i < indices.length; i++) {
+    tf.tidy(() => {
+      const b = gatherBatch(data, indices.subarray(i, i + 1));
+      const { value, grads } = tf.variableGrads(() => {
+        const logits = applyHead(head, plainFeatures(net, b.x, false, []));
+        return crossEntropy(logits, b.y);
+      }, params);
+      value.dispose();
+      params.forEach((p, k) => {
+        const g = grads[p.name];
+        if (!g) return;
+        const next = tf.keep(tf.add(sums[k], tf.square(g)));
+        sums[k].dispose();
+        sums[k] = next;
+      });
+    });
+  }
+  return sums.map((s) => {
+    const mean = tf.div(s, Math.max(1, indices.length));
+    s.dispose();
+    return mean;
+  });
+}
+
+/** Options of the EWC baseline. */
+export interface EwcOptions extends FinetuneOptions {
+  /** λ_ewc, the weight of the quadratic penalty */
+  lambdaEwc: number;
+}
+
+/**
+ * EWC baseline (Kirkpatrick et al. 2017): `net` is a copy of the previous network with a new head;
+ * `memory` holds the Fisher and anchors of earlier tasks for the parameters that existed then
+ * (aligned with `ewcParameters` of the previous network, a prefix of this one's). After a head warm-up:
+ *     L = CE(head_new(net(x)), y) + (λ_ewc/2) Σ_i F_i (θ_i − θ*_i)² + (λ_dec/2)‖θ‖²
+ */
+export function trainEwc(net: Net, taskId: string, data: ResidentDataset, memory: EwcMemory, options: EwcOptions): AsyncGenerator<StageProgress, void, undefined> {
+  const head = net.heads[headIndex(net, taskId)];
+  const params = ewcParameters(net).filter((v) => v !== head.kernel && v !== head.bias).slice(0, memory.fisher.length);
+  return trainingLoop({
+    stage: 'ewc', data, options,
+    groups: [{ variables: trunkTrainableVariables(net).concat([head.kernel, head.bias]), learningRate: options.learningRate }],
+    warmupSteps: options.headWarmupSteps, warmupVariables: [head.kernel, head.bias],
+    loss: (b, updates, phase) => {
+      const logits = applyHead(head, plainFeatures(net, b.x, phase === 'main', updates));
+      return sumAll([
+        crossEntropy(logits, b.y),
+        ewcPenalty(params, memory.anchors, memory.fisher, options.lambdaEwc),
+        weightDecay(decayedVariables(net, [head]), options.weightDecay),
+      ]);
+    },
+  });
+}
+
+/**
+ * Joint-training oracle (uses every task's data at once; not continual): each step takes one
+ * batch from every task and minimises Σ_k CE(head_k(net(x_k)), y_k) + (λ_dec/2)‖θ‖².
+ * Epochs count passes over the first task's data. `net` has one head per task, in `taskIds` order.
+ */
+export function trainJoint(net: Net, taskIds: string[], data: ResidentDataset[], options: StageOptions): AsyncGenerator<StageProgress, void, undefined> {
+  const heads = taskIds.map((id) => net.heads[headIndex(net, id)]);
+  const taskLoss = (head: HeadParams, b: Batch, updates: BatchNormUpdate[]) =>
+    crossEntropy(applyHead(head, plainFeatures(net, b.x, true, updates)), b.y);
+  return trainingLoop({
+    stage: 'joint', data: data[0], options,
+    groups: [{ variables: trunkTrainableVariables(net).concat(headVariables(heads)), learningRate: options.learningRate }],
+    loss: (b, updates) => tf.add(taskLoss(heads[0], b, updates), weightDecay(decayedVariables(net), options.weightDecay)) as tf.Scalar,
+    extraData: data.slice(1),
+    extraLoss: (batches, updates) => sumAll(batches.map((b, i) => taskLoss(heads[i + 1], b, updates))),
+  });
+}
+
+/**
+ * Accuracy of one head on a dataset: mean over examples of [argmax logits = label], computed in
+ * inference mode in batches. `forward` returns the logits of every head for x [B, 28, 28, 1].
+ */
+export async function evaluateAccuracy(forward: (x: tf.Tensor4D) => tf.Tensor2D[], head: number, data: ResidentDataset, batchSize = 1000): Promise<number> {
+  const correct: tf.Scalar[] = [];
+  for (let start = 0; start < data.count; start += batchSize) {
+    const size = Math.min(batchSize, data.count - start);
+    correct.push(tf.tidy(() => {
+      const x = tf.slice(data.x, [start, 0, 0, 0], [size, -1, -1, -1]) as tf.Tensor4D;
+      const y = tf.slice(data.y, [start], [size]);
+      const logits = forward(x)[head];
+      return tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'float32')) as tf.Scalar;
+    }));
+  }
+  const total = tf.tidy(() => sumAll(correct));
+  const n = (await total.data())[0];
+  tf.dispose([...correct, total]);
+  return n / Math.max(1, data.count);
+}

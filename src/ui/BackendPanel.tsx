@@ -1,0 +1,99 @@
+import { useEngineStore, type BackendName, type EngineStatus, type ReadyEvent } from '../store/engineStore';
+
+const LABELS: Record<BackendName, string> = { webgpu: 'WebGPU', webgl: 'WebGL', cpu: 'CPU' };
+
+function badgeText(status: EngineStatus, ready: ReadyEvent | null): string {
+  if (ready) return LABELS[ready.backend];
+  if (status === 'failed') return 'no backend';
+  return 'starting…';
+}
+
+/** Which tfjs backend the engine worker got, what it computed, and why others were refused. */
+export function BackendPanel({ notice }: { notice?: string }) {
+  const status = useEngineStore((s) => s.status);
+  const requested = useEngineStore((s) => s.requested);
+  const ready = useEngineStore((s) => s.ready);
+  const errors = useEngineStore((s) => s.errors);
+
+  return (
+    <section className="card" aria-labelledby="backend-title">
+      <div className="card-head">
+        <h2 id="backend-title">Compute backend</h2>
+        <span
+          className={`badge badge-${ready?.backend ?? status}`}
+          data-testid="backend.badge"
+          data-backend={ready?.backend ?? ''}
+          data-state={status}
+          aria-live="polite"
+        >
+          {badgeText(status, ready)}
+        </span>
+      </div>
+
+      {notice && (
+        <p className="notice" role="status" data-testid="backend.notice">
+          {notice}
+        </p>
+      )}
+
+      <dl className="facts">
+        <dt>Requested</dt>
+        <dd data-testid="backend.requested">{requested ?? '—'}</dd>
+        {ready?.adapterInfo && (
+          <>
+            <dt>GPU adapter</dt>
+            <dd data-testid="backend.adapter">
+              {[ready.adapterInfo.vendor, ready.adapterInfo.architecture, ready.adapterInfo.description]
+                .filter(Boolean)
+                .join(' · ') || 'unknown'}
+            </dd>
+          </>
+        )}
+        {ready?.limits && (
+          <>
+            <dt>Storage buffers / shader</dt>
+            <dd>{ready.limits.maxStorageBuffersPerShaderStage ?? '—'}</dd>
+          </>
+        )}
+        {ready && (
+          <>
+            <dt>Smoke test</dt>
+            <dd data-testid="backend.smoke" data-ok={String(ready.smoke.ok)}>
+              {ready.smoke.ok ? '✓ ' : '✗ '}
+              matMul 2×2 = [{ready.smoke.matMul.join(', ')}], sum of {ready.smoke.addNCount} = {ready.smoke.addNValue}
+              <span className="muted"> ({ready.smoke.ms} ms)</span>
+              {ready.smoke.detail && <span className="muted"> — {ready.smoke.detail}</span>}
+            </dd>
+          </>
+        )}
+      </dl>
+
+      {ready && ready.refused.length > 0 && (
+        <div className="refused">
+          <h3>Not used</h3>
+          <ul data-testid="backend.refused">
+            {ready.refused.map((r) => (
+              <li key={r.name} data-backend={r.name}>
+                <strong>{LABELS[r.name]}</strong>: {r.reason}
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+
+      {errors.length > 0 && (
+        <div className="errors" role="alert">
+          <h3>Engine errors</h3>
+          <ul>
+            {errors.map((e, i) => (
+              <li key={i} data-testid="engine.error" data-code={e.code}>
+                <code>{e.code}</code> {e.message}
+                {!e.recoverable && <span className="muted"> (reload to recover)</span>}
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+    </section>
+  );
+}

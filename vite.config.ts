@@ -19,6 +19,9 @@ const tfjsEsmAliases = tfjsPackages.map((name) => ({
 export default defineConfig({
   plugins: [react()],
   worker: { format: 'es' },
+  // tfjs is imported only by the engine worker, which the dev server discovers late; pre-bundling it
+  // up front avoids a "dependencies changed, reloading" full page reload on the first visit.
+  optimizeDeps: { include: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-webgpu'] },
   server: { host: '127.0.0.1' },
   test: {
     environment: 'node',

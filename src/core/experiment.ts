@@ -12,7 +12,8 @@ import { disposeResident, makeResident, type ResidentDataset } from './batches';
 import { buildCombined, disposeCombinedAlphas, readAlphas, type CombinedNet, type TargetBatchNormMode } from './combine';
 import { checkFold, foldCombined, type FoldReport } from './fold';
 import { tradeoffOf, type AccuracyMatrix, type TradeoffPoint } from './metrics';
-import { addHead, buildNet, cloneNet, countParams, disposeNet, type Net, type NetKind } from './nets';
+import type { MethodName, NetKind } from './names';
+import { addHead, buildNet, cloneNet, countParams, disposeNet, type Net } from './nets';
 import {
   computeFisher, evaluateAccuracy, ewcParameters, plainForward, trainCombined, trainEwc, trainFeatureExtraction,
   trainFinetune, trainJoint, trainLwf, trainSource, DEFAULT_STAGE_OPTIONS,
@@ -20,18 +21,7 @@ import {
 } from './train';
 import type { TaskData } from './types';
 
-export type MethodName = 'rescl' | 'lwf' | 'ewc' | 'ft' | 'fe' | 'joint';
-export const METHOD_NAMES: readonly MethodName[] = ['rescl', 'lwf', 'ewc', 'ft', 'fe', 'joint'];
-
-/** Whether a method has a trade-off knob, and its name and default sweep. */
-export const METHOD_KNOBS: Record<MethodName, { knob: string; defaults: number[] } | null> = {
-  rescl: { knob: 'λ', defaults: [0, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1] },
-  lwf: { knob: 'λ_o', defaults: [0.1, 0.3, 1, 3, 10] },
-  ewc: { knob: 'λ_ewc', defaults: [1, 10, 100, 1000, 10000] },
-  ft: null,
-  fe: null,
-  joint: null,
-};
+export { METHOD_KNOBS, METHOD_NAMES, type MethodName } from './names';
 
 /** Options of an experiment (defaults: `DEFAULT_EXPERIMENT_OPTIONS`). */
 export interface ExperimentOptions {

@@ -14,10 +14,10 @@
  * the unit output always sits before the non-linearity (RESCL.md).
  */
 import * as tf from '@tensorflow/tfjs';
+import type { NetKind } from './names';
 import { IMAGE_SIZE } from './types';
 
-export type NetKind = 'mlp' | 'conv4' | 'resnet8';
-export const NET_KINDS: readonly NetKind[] = ['mlp', 'conv4', 'resnet8'];
+export { NET_KINDS, type NetKind } from './names';
 
 /** BatchNorm epsilon (Keras' and the PyTorch peer's value). */
 export const BN_EPSILON = 1e-3;

@@ -11,6 +11,11 @@
  * (TypeScript refuses to compile until every command type has one).
  */
 
+import type { MethodName, NetKind } from '../core/names';
+import { isMethodName, isNetKind } from '../core/names';
+import type { ScenarioId } from '../data/registry';
+import { isScenarioId } from '../data/registry';
+
 export const PROTOCOL_VERSION = 1;
 
 /** Backends the lab can run on, in the order `auto` tries them. */
@@ -68,7 +73,138 @@ export interface HelloCommand extends CommandBase {
   backend: BackendPreference;
 }
 
-export type EngineCommand = HelloCommand;
+/** Training settings (names and numbers only; the engine maps names to code). */
+export interface RunConfig {
+  net: NetKind;
+  /** epochs per stage */
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  /** ResCL: Adam learning rate of the α coefficients */
+  alphaLearningRate: number;
+  /** λ_dec of the weight decay */
+  weightDecay: number;
+  /** new-head warm-up steps (fine-tuning, LwF, EWC) */
+  headWarmupSteps: number;
+  seed: number;
+  /** the λ of the live combined stage (ResCL's L1 decay weight) */
+  lambda: number;
+  /** methods the full run compares */
+  methods: MethodName[];
+  /** knob values swept per method (ResCL's λ grid, LwF's λ_o, EWC's λ_ewc) */
+  sweep: Partial<Record<MethodName, number[]>>;
+}
+
+/** Limits the engine enforces on a RunConfig (out-of-range values are refused with `bad-field`). */
+export const RUN_CONFIG_LIMITS = {
+  epochs: [1, 100],
+  batchSize: [1, 1024],
+  learningRate: [1e-6, 1],
+  alphaLearningRate: [1e-6, 1],
+  weightDecay: [0, 1],
+  headWarmupSteps: [0, 100000],
+  seed: [0, 2 ** 31 - 1],
+  lambda: [0, 100],
+  knob: [0, 1e6],
+  sweepLength: [0, 32],
+} as const;
+
+/** Loads a bundled scenario (answered by `scenarioLoaded`). Replaces the current tasks only on success. */
+export interface LoadScenarioCommand extends CommandBase {
+  type: 'loadScenario';
+  scenario: Exclude<ScenarioId, 'custom'>;
+  seed: number;
+  /** training images per task (stratified subset); null = full split */
+  trainLimit: number | null;
+  /** test images per task; null = full split */
+  testLimit: number | null;
+}
+
+/** One user task as raw IDX files (ArrayBuffers, transferred). */
+export interface CustomTaskFiles {
+  name: string;
+  trainImages: ArrayBuffer;
+  trainLabels: ArrayBuffer;
+  testImages: ArrayBuffer;
+  testLabels: ArrayBuffer;
+  classNames?: string[];
+}
+
+/** Loads user IDX files as a custom scenario; a bad file gives an `error` and changes nothing. */
+export interface LoadCustomCommand extends CommandBase {
+  type: 'loadCustom';
+  tasks: CustomTaskFiles[];
+  seed: number;
+  trainLimit: number | null;
+}
+
+/** Sets the training settings used by the next `run`. */
+export interface ConfigureCommand extends CommandBase {
+  type: 'configure';
+  config: RunConfig;
+}
+
+/**
+ * Runs training on the loaded scenario:
+ * - 'full': source → fine-tune → combine at config.lambda (live) → λ sweep → baselines
+ * - 'rescl': source (if needed) → fine-tune → combine at `knob` (or config.lambda)
+ * - 'sweep': one combined net per value of config.sweep.rescl, warm-started from the nearest finished one
+ * - 'baseline': one method (`method`, `knob`)
+ */
+export interface RunCommand extends CommandBase {
+  type: 'run';
+  mode: 'full' | 'rescl' | 'sweep' | 'baseline';
+  method?: MethodName;
+  knob?: number;
+}
+
+export interface PauseCommand extends CommandBase { type: 'pause' }
+export interface ResumeCommand extends CommandBase { type: 'resume' }
+/** While paused: run exactly one training step, then pause again. */
+export interface StepCommand extends CommandBase { type: 'step' }
+/** Stops the current run after the current step; finished results are kept. */
+export interface StopCommand extends CommandBase { type: 'stop' }
+
+/** Changes λ of the running combined stage; takes effect at the next step. */
+export interface SetLambdaCommand extends CommandBase {
+  type: 'setLambda';
+  lambda: number;
+}
+
+/** Trains one combined net at `lambda`, warm-started from the finished sweep point nearest in log λ. */
+export interface TrainLambdaCommand extends CommandBase {
+  type: 'trainLambda';
+  lambda: number;
+}
+
+/** Exports the folded network of the finished ResCL point at `lambda`. */
+export interface ExportCommand extends CommandBase {
+  type: 'export';
+  lambda: number;
+  /** 'tfjs': model.json + weights.bin; 'json': one self-contained rescl-folded JSON file */
+  format: 'tfjs' | 'json';
+}
+
+/** Imports a model (either export form) and evaluates it on the loaded scenario's test sets. */
+export interface ImportModelCommand extends CommandBase {
+  type: 'importModel';
+  fileName: string;
+  /** the JSON text (model.json or the rescl-folded file) */
+  json: string;
+  /** the weights file, for the 'tfjs' form */
+  weights?: ArrayBuffer;
+}
+
+/** Asks for what IndexedDB holds from earlier sessions (answered by `restored`). */
+export interface RestoreCommand extends CommandBase { type: 'restore' }
+
+/** Deletes every saved network and result. */
+export interface ClearSavedCommand extends CommandBase { type: 'clearSaved' }
+
+export type EngineCommand =
+  | HelloCommand | LoadScenarioCommand | LoadCustomCommand | ConfigureCommand | RunCommand
+  | PauseCommand | ResumeCommand | StepCommand | StopCommand | SetLambdaCommand | TrainLambdaCommand
+  | ExportCommand | ImportModelCommand | RestoreCommand | ClearSavedCommand;
 export type CommandType = EngineCommand['type'];
 
 /** A command as the client passes it to `send`: `v` is stamped by the client. */
@@ -103,6 +239,9 @@ export type ErrorCode =
   | 'gpu-device-lost'
   | 'backend-failed'
   | 'worker-crashed'
+  | 'bad-file' // a user's IDX file or imported model was refused
+  | 'not-ready' // e.g. `run` before a scenario is loaded, `export` with no such network
+  | 'busy' // a run is in progress
   | 'internal';
 
 export interface EngineErrorEvent extends EventBase {
@@ -113,7 +252,160 @@ export interface EngineErrorEvent extends EventBase {
   recoverable: boolean;
 }
 
-export type EngineEvent = ReadyEvent | EngineErrorEvent;
+/** A task as the UI sees it, with a few sample images for the grid. */
+export interface TaskSummary {
+  id: string;
+  name: string;
+  classNames: string[];
+  trainCount: number;
+  testCount: number;
+  /** up to 16 sample images, 784 uint8 each, concatenated */
+  sampleImages: ArrayBuffer;
+  sampleLabels: number[];
+}
+
+export interface ScenarioLoadedEvent extends EventBase {
+  type: 'scenarioLoaded';
+  scenario: ScenarioId;
+  tasks: TaskSummary[];
+}
+
+export type RunState = 'idle' | 'running' | 'paused' | 'done' | 'error';
+export type StageKind = 'source' | 'finetune' | 'combine' | 'fe' | 'lwf' | 'ewc' | 'joint';
+
+/** The engine's run state, sent on every change. */
+export interface StateEvent extends EventBase {
+  type: 'state';
+  state: RunState;
+  /** what is running, in words (e.g. "ResCL λ=1e-3: combining, task 2") */
+  detail: string;
+}
+
+/** Which training run an event belongs to. */
+export interface RunKey {
+  method: MethodName | 'source';
+  /** the method's knob (λ for ResCL), null for methods without one */
+  knob: number | null;
+  /** index of the task being learned */
+  taskIndex: number;
+}
+
+export interface StageStartedEvent extends EventBase, RunKey {
+  type: 'stageStarted';
+  stage: StageKind;
+  totalSteps: number;
+}
+
+/** Throttled (≤ 10 per second) progress of the running stage. */
+export interface ProgressEvent extends EventBase, RunKey {
+  type: 'progress';
+  stage: StageKind;
+  step: number;
+  totalSteps: number;
+  epoch: number;
+  epochs: number;
+  loss: number;
+  samplesPerSec: number;
+  elapsedMs: number;
+  etaMs: number;
+  /** for the combined stage: the λ in force */
+  lambda?: number;
+  /** test accuracy per task id, measured now and then on a test subset (absent in between) */
+  accByTask?: Record<string, number>;
+}
+
+/** Fixed histogram bins for α: edges from −1.5 to 1.5 (values outside go to the end bins). */
+export const ALPHA_HISTOGRAM_RANGE: readonly [number, number] = [-1.5, 1.5];
+export const ALPHA_HISTOGRAM_BINS = 30;
+
+export interface AlphaLayerHistogram {
+  unit: string;
+  /** counts per bin, ALPHA_HISTOGRAM_BINS each */
+  alphaSource: number[];
+  alphaTarget: number[];
+  statsSource: { mean: number; min: number; max: number };
+  statsTarget: { mean: number; min: number; max: number };
+}
+
+/** α histograms of the combined network, per layer (streamed during the combined stage). */
+export interface AlphaHistogramEvent extends EventBase {
+  type: 'alphaHistogram';
+  /** λ of the combined network they belong to */
+  lambda: number;
+  step: number;
+  layers: AlphaLayerHistogram[];
+}
+
+/** A finished run of one method at one knob value. */
+export interface TradeoffPointEvent extends EventBase {
+  type: 'tradeoffPoint';
+  method: MethodName;
+  knob: number | null;
+  /** final accuracy per task id */
+  accByTask: Record<string, number>;
+  /** mean accuracy over earlier tasks / accuracy on the last task */
+  source: number;
+  target: number;
+  /** R[i][j]: accuracy on task j after task i (joint: only the last row) */
+  accMatrix: number[][];
+  paramCount: number;
+  /** ResCL: max |Δlogit| between the combined and folded networks */
+  foldMaxAbsDiff?: number;
+  /** ResCL: the final α histograms of this network */
+  alphas?: AlphaLayerHistogram[];
+}
+
+/** The paper's two criteria per method, recomputed when a point arrives. */
+export interface CriteriaEvent extends EventBase {
+  type: 'criteria';
+  byMethod: Partial<Record<MethodName, { maxAvgAcc: number; tau: number; srcAccAtTau: number | null }>>;
+}
+
+/** A few test images with the selected network's predictions. */
+export interface SamplePredictionsEvent extends EventBase {
+  type: 'samplePredictions';
+  taskId: string;
+  images: ArrayBuffer;
+  labels: number[];
+  predicted: number[];
+}
+
+export interface FoldReportEvent extends EventBase {
+  type: 'foldReport';
+  lambda: number;
+  maxAbsDiff: number;
+  logitScale: number;
+  paramCount: { source: number; combined: number; folded: number };
+}
+
+/** Files of an export (ArrayBuffers transferred). */
+export interface ExportArtifactsEvent extends EventBase {
+  type: 'exportArtifacts';
+  format: 'tfjs' | 'json';
+  files: { name: string; mimeType: string; data: ArrayBuffer }[];
+}
+
+/** An imported model, checked and evaluated on the loaded scenario. */
+export interface ImportResultEvent extends EventBase {
+  type: 'importResult';
+  fileName: string;
+  tasks: string[];
+  paramCount: number;
+  accByTask: Record<string, number>;
+}
+
+/** What IndexedDB holds: finished points and the last interrupted run, if any. */
+export interface RestoredEvent extends EventBase {
+  type: 'restored';
+  points: TradeoffPointEvent[];
+  /** a run that a reload or crash interrupted, resumable from its last finished stage */
+  interrupted: { scenario: ScenarioId; config: RunConfig; lastStage: string } | null;
+}
+
+export type EngineEvent =
+  | ReadyEvent | EngineErrorEvent | ScenarioLoadedEvent | StateEvent | StageStartedEvent | ProgressEvent
+  | AlphaHistogramEvent | TradeoffPointEvent | CriteriaEvent | SamplePredictionsEvent | FoldReportEvent
+  | ExportArtifactsEvent | ImportResultEvent | RestoredEvent;
 export type EventType = EngineEvent['type'];
 
 // ---------------------------------------------------------------------------------------------
@@ -127,11 +419,93 @@ type Fields = Record<string, unknown>;
 /** Returns null when the command-specific fields are valid, else what is wrong. */
 type FieldChecker = (msg: Fields) => string | null;
 
+/** null if `value` is a finite number in [lo, hi] (an integer when `integer`), else the problem. */
+function checkNumber(name: string, value: unknown, [lo, hi]: readonly [number, number], integer = false): string | null {
+  if (typeof value !== 'number' || !Number.isFinite(value)) return `${name} must be a number (got ${describe(value)})`;
+  if (integer && !Number.isInteger(value)) return `${name} must be a whole number (got ${value})`;
+  if (value < lo || value > hi) return `${name} must be between ${lo} and ${hi} (got ${value})`;
+  return null;
+}
+
+function checkLimit(name: string, value: unknown): string | null {
+  return value === null ? null : checkNumber(name, value, [1, 1_000_000], true);
+}
+
+function firstProblem(...problems: (string | null)[]): string | null {
+  return problems.find((p) => p !== null) ?? null;
+}
+
+function checkRunConfig(c: unknown): string | null {
+  if (typeof c !== 'object' || c === null) return `configure.config must be an object (got ${describe(c)})`;
+  const cfg = c as Fields;
+  const L = RUN_CONFIG_LIMITS;
+  if (!isNetKind(cfg.net)) return `config.net must be mlp, conv4 or resnet8 (got ${describe(cfg.net)})`;
+  if (!Array.isArray(cfg.methods) || !cfg.methods.every(isMethodName)) return 'config.methods must be a list of method names';
+  if (typeof cfg.sweep !== 'object' || cfg.sweep === null) return 'config.sweep must be an object';
+  for (const [method, values] of Object.entries(cfg.sweep as Fields)) {
+    if (!isMethodName(method)) return `config.sweep has an unknown method ${JSON.stringify(method)}`;
+    if (!Array.isArray(values) || values.length > L.sweepLength[1]) return `config.sweep.${method} must be a list of at most ${L.sweepLength[1]} numbers`;
+    for (const v of values) { const p = checkNumber(`config.sweep.${method}[]`, v, L.knob); if (p) return p; }
+  }
+  return firstProblem(
+    checkNumber('config.epochs', cfg.epochs, L.epochs, true),
+    checkNumber('config.batchSize', cfg.batchSize, L.batchSize, true),
+    checkNumber('config.learningRate', cfg.learningRate, L.learningRate),
+    checkNumber('config.alphaLearningRate', cfg.alphaLearningRate, L.alphaLearningRate),
+    checkNumber('config.weightDecay', cfg.weightDecay, L.weightDecay),
+    checkNumber('config.headWarmupSteps', cfg.headWarmupSteps, L.headWarmupSteps, true),
+    checkNumber('config.seed', cfg.seed, L.seed, true),
+    checkNumber('config.lambda', cfg.lambda, L.lambda),
+  );
+}
+
+const none: FieldChecker = () => null;
+
 const commandCheckers: { [K in CommandType]: FieldChecker } = {
   hello: (msg) =>
     isBackendPreference(msg.backend)
       ? null
       : `hello.backend must be one of ${BACKEND_PREFERENCES.join(', ')} (got ${describe(msg.backend)})`,
+  loadScenario: (msg) => firstProblem(
+    isScenarioId(msg.scenario) && msg.scenario !== 'custom' ? null : `loadScenario.scenario must be a bundled scenario id (got ${describe(msg.scenario)})`,
+    checkNumber('loadScenario.seed', msg.seed, RUN_CONFIG_LIMITS.seed, true),
+    checkLimit('loadScenario.trainLimit', msg.trainLimit),
+    checkLimit('loadScenario.testLimit', msg.testLimit),
+  ),
+  loadCustom: (msg) => {
+    if (!Array.isArray(msg.tasks) || msg.tasks.length < 2 || msg.tasks.length > 10) return 'loadCustom.tasks must list 2 to 10 tasks';
+    for (const t of msg.tasks as Fields[]) {
+      if (typeof t !== 'object' || t === null || typeof t.name !== 'string') return 'each custom task needs a name';
+      for (const f of ['trainImages', 'trainLabels', 'testImages', 'testLabels']) {
+        if (!(t[f] instanceof ArrayBuffer)) return `custom task ${JSON.stringify(t.name)}: ${f} must be an ArrayBuffer`;
+      }
+    }
+    return firstProblem(checkNumber('loadCustom.seed', msg.seed, RUN_CONFIG_LIMITS.seed, true), checkLimit('loadCustom.trainLimit', msg.trainLimit));
+  },
+  configure: (msg) => checkRunConfig(msg.config),
+  run: (msg) => firstProblem(
+    ['full', 'rescl', 'sweep', 'baseline'].includes(msg.mode as string) ? null : `run.mode must be full, rescl, sweep or baseline (got ${describe(msg.mode)})`,
+    msg.method === undefined || isMethodName(msg.method) ? null : `run.method must be a method name (got ${describe(msg.method)})`,
+    msg.mode === 'baseline' && msg.method === undefined ? 'run.mode "baseline" needs a method' : null,
+    msg.knob === undefined ? null : checkNumber('run.knob', msg.knob, RUN_CONFIG_LIMITS.knob),
+  ),
+  pause: none,
+  resume: none,
+  step: none,
+  stop: none,
+  setLambda: (msg) => checkNumber('setLambda.lambda', msg.lambda, RUN_CONFIG_LIMITS.lambda),
+  trainLambda: (msg) => checkNumber('trainLambda.lambda', msg.lambda, RUN_CONFIG_LIMITS.lambda),
+  export: (msg) => firstProblem(
+    checkNumber('export.lambda', msg.lambda, RUN_CONFIG_LIMITS.lambda),
+    msg.format === 'tfjs' || msg.format === 'json' ? null : `export.format must be tfjs or json (got ${describe(msg.format)})`,
+  ),
+  importModel: (msg) => firstProblem(
+    typeof msg.fileName === 'string' ? null : 'importModel.fileName must be a string',
+    typeof msg.json === 'string' ? null : 'importModel.json must be the text of the JSON file',
+    msg.weights === undefined || msg.weights instanceof ArrayBuffer ? null : 'importModel.weights must be an ArrayBuffer',
+  ),
+  restore: none,
+  clearSaved: none,
 };
 
 function describe(value: unknown): string {

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import {
+  averageAccuracy, backwardTransfer, criteriaOf, defaultTau, forgetting, maxAverageAccuracy, paretoFront,
+  sourceAccuracyAtTarget, tradeoffOf,
+} from './metrics';
+
+const R = [[0.9], [0.8, 0.95], [0.7, 0.85, 0.99]];
+
+describe('metrics', () => {
+  it('average accuracy, forgetting and BWT follow their definitions', () => {
+    expect(averageAccuracy(R, 1)).toBeCloseTo(0.875);
+    expect(averageAccuracy(R)).toBeCloseTo((0.7 + 0.85 + 0.99) / 3);
+    expect(forgetting(R)).toEqual([expect.closeTo(0.2), expect.closeTo(0.1)]);
+    expect(backwardTransfer(R)).toBeCloseTo(((0.7 - 0.9) + (0.85 - 0.95)) / 2);
+    expect(backwardTransfer([[0.9]])).toBeNaN();
+  });
+
+  it('the Pareto front keeps only undominated points, sorted by target accuracy', () => {
+    const pts = [
+      { source: 0.9, target: 0.7 }, { source: 0.85, target: 0.8 }, { source: 0.8, target: 0.75 },
+      { source: 0.6, target: 0.9 }, { source: 0.6, target: 0.85 },
+    ];
+    expect(paretoFront(pts)).toEqual([pts[0], pts[1], pts[3]]);
+  });
+
+  it('computes both criteria, and says when τ is not reachable', () => {
+    const pts = [{ source: 0.9, target: 0.7 }, { source: 0.85, target: 0.8 }, { source: 0.6, target: 0.9 }];
+    expect(maxAverageAccuracy(pts)).toBeCloseTo(0.825);
+    expect(sourceAccuracyAtTarget(pts, 0.8)).toBe(0.85);
+    expect(sourceAccuracyAtTarget(pts, 0.95)).toBeNull();
+    expect(defaultTau(0.83)).toBeCloseTo(0.82);
+    expect(criteriaOf(pts, 0.75)).toEqual({ maxAvgAcc: expect.closeTo(0.825), tau: 0.75, srcAccAtTau: 0.85 });
+  });
+
+  it('tradeoff point: source = mean of earlier tasks, target = last task', () => {
+    expect(tradeoffOf('rescl', 0.1, [0.8, 0.9, 0.5])).toEqual({ method: 'rescl', knob: 0.1, source: expect.closeTo(0.85), target: 0.5 });
+  });
+});

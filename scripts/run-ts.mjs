@@ -25,7 +25,11 @@ await build({
   mainFields: ['module', 'main'],
   external: ['webgpu'],
   logLevel: 'warning',
-  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __cr } from 'node:module'; import { fileURLToPath as __f2p } from 'node:url';"
+      + ' const require = __cr(import.meta.url); const __filename = __f2p(import.meta.url);'
+      + " const __dirname = __filename.slice(0, __filename.lastIndexOf('/'));",
+  },
 });
 const result = spawnSync(process.execPath, [outfile, ...args], { stdio: 'inherit' });
 process.exit(result.status ?? 1);

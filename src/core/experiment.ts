@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { disposeResident, makeResident, type ResidentDataset } from './batches';
 import { buildCombined, disposeCombinedAlphas, readAlphas, type CombinedNet, type TargetBatchNormMode } from './combine';
+import { deserializeNet, serializeNet, type SerializedNet } from './serialize';
 import { checkFold, foldCombined, type FoldReport } from './fold';
 import { tradeoffOf, type AccuracyMatrix, type TradeoffPoint } from './metrics';
 import type { MethodName, NetKind } from './names';
@@ -26,6 +27,8 @@ export { METHOD_KNOBS, METHOD_NAMES, type MethodName } from './names';
 /** Options of an experiment (defaults: `DEFAULT_EXPERIMENT_OPTIONS`). */
 export interface ExperimentOptions {
   net: NetKind;
+  /** channel multiplier of the network (1 = the standard architecture; tests use smaller) */
+  width: number;
   seed: number;
   stage: StageOptions;
   /** new-head warm-up steps before fine-tuning / LwF / EWC train the whole net */
@@ -42,6 +45,7 @@ export interface ExperimentOptions {
 
 export const DEFAULT_EXPERIMENT_OPTIONS: ExperimentOptions = {
   net: 'mlp',
+  width: 1,
   seed: 1,
   stage: DEFAULT_STAGE_OPTIONS,
   headWarmupSteps: 20,
@@ -65,7 +69,29 @@ export interface RunResult {
   fold?: FoldReport[];
   /** ResCL only: final α values per unit (last combined stage) */
   alphas?: { unit: string; alphaSource: Float32Array; alphaTarget: Float32Array }[];
+  /** ResCL only: α and θ_t at the end of the first combined stage (task 1), to warm-start another λ */
+  combinedState?: CombinedState;
   net: Net;
+}
+
+/**
+ * A finished combined stage of task 1 as plain data: α per unit and the trained θ_t (net_t with its
+ * new head). Another ResCL run can start its combined stage from it (`MethodRunOptions.warmStart`).
+ */
+export interface CombinedState {
+  alphas: { unit: string; alphaSource: Float32Array; alphaTarget: Float32Array }[];
+  target: SerializedNet;
+}
+
+/** Per-run options of `runMethod`. */
+export interface MethodRunOptions {
+  /** ResCL: λ read at every step of every combined stage (live λ); default: the knob */
+  lambda?: () => number;
+  /**
+   * ResCL: start the combined stage of task 1 from this state (α and θ_t) instead of α = ∓0.5,
+   * θ_t = θ*_t. The teacher Ŷ_t still comes from the fine-tuned net_t.
+   */
+  warmStart?: CombinedState;
 }
 
 /** Events of an experiment: stage progress, and results as they finish. */
@@ -103,6 +129,27 @@ export class Experiment {
     return this.source;
   }
 
+  /** The cached fine-tuned net_t of task 1 (null until a FT / ResCL run made it). Owned by the experiment. */
+  get firstFinetunedNet(): Net | null {
+    return this.firstFinetuned;
+  }
+
+  /**
+   * Adopts an already trained source network (e.g. restored from storage) instead of training one;
+   * takes ownership of `net`. Its test accuracy on task 0 is measured here.
+   */
+  async adoptSource(net: Net): Promise<void> {
+    if (this.source) disposeNet(this.source);
+    this.source = net;
+    this.sourceAccuracy = await evaluateAccuracy(plainForward(net), 0, this.test[0]);
+  }
+
+  /** Adopts a fine-tuned net_t of task 1 made from the current source (takes ownership). */
+  adoptFirstFinetuned(net: Net): void {
+    if (this.firstFinetuned) disposeNet(this.firstFinetuned);
+    this.firstFinetuned = net;
+  }
+
   /** Test accuracy of the source network on the first task. */
   get sourceTestAccuracy(): number {
     return this.sourceAccuracy;
@@ -111,7 +158,7 @@ export class Experiment {
   /** Stage 1: trains the shared source network on task 0 (once; later calls yield nothing). */
   async *trainSourceNet(): AsyncGenerator<ExperimentEvent, void, undefined> {
     if (this.source) return;
-    const net = buildNet(this.options.net, this.options.seed);
+    const net = buildNet(this.options.net, this.options.seed, this.options.width);
     addHead(net, this.tasks[0].id, this.tasks[0].train.numClasses, this.options.seed);
     try {
       for await (const progress of trainSource(net, this.tasks[0].id, this.train[0], this.stageOptions(0))) {
@@ -169,7 +216,7 @@ export class Experiment {
    * Runs one method (with its knob) over tasks 1..T−1 from the shared source, yielding progress
    * and finally a `result` event. Trains the source first if needed.
    */
-  async *runMethod(method: MethodName, knob: number | null = null): AsyncGenerator<ExperimentEvent, void, undefined> {
+  async *runMethod(method: MethodName, knob: number | null = null, runOptions: MethodRunOptions = {}): AsyncGenerator<ExperimentEvent, void, undefined> {
     yield* this.trainSourceNet();
     if (method === 'joint') {
       yield* this.runJoint();
@@ -179,6 +226,7 @@ export class Experiment {
     const accMatrix: AccuracyMatrix = [[this.sourceAccuracy]];
     const folds: FoldReport[] = [];
     let alphas: RunResult['alphas'];
+    let combinedState: CombinedState | undefined;
     let ewc: EwcMemory | null = null;
     let prev = source;
     const release = (net: Net) => { if (net !== source) disposeNet(net); };
@@ -218,13 +266,29 @@ export class Experiment {
             break;
           }
           case 'rescl': {
-            const target = yield* this.finetuned(prev, k, method, knob);
+            const finetuned = yield* this.finetuned(prev, k, method, knob);
+            const warm = k === 1 && runOptions.warmStart ? runOptions.warmStart : null;
+            let target = finetuned;
+            if (warm) {
+              target = deserializeNet(warm.target);
+              disposeNet(finetuned);
+            }
             const combined = buildCombined(prev, target);
+            if (warm) {
+              tf.tidy(() => {
+                for (const a of warm.alphas) {
+                  combined.alphaSource.get(a.unit)?.assign(tf.tensor1d(a.alphaSource));
+                  combined.alphaTarget.get(a.unit)?.assign(tf.tensor1d(a.alphaTarget));
+                }
+              });
+            }
+            // the teacher Ŷ_t is the fine-tuned net_t even when θ_t is warm-started
+            const teacher = warm && k === 1 && this.firstFinetuned ? this.firstFinetuned : undefined;
             try {
               yield { type: 'combined', method, knob, taskIndex: k, combined };
               for await (const progress of trainCombined(combined, this.train[k], {
-                ...this.stageOptions(k), lambda: knob ?? 0, alphaLearningRate: this.options.alphaLearningRate,
-                targetBatchNorm: this.options.targetBatchNorm,
+                ...this.stageOptions(k), lambda: runOptions.lambda ?? knob ?? 0, alphaLearningRate: this.options.alphaLearningRate,
+                targetBatchNorm: this.options.targetBatchNorm, teacher,
               })) {
                 yield { type: 'progress', method, knob, taskIndex: k, progress };
               }
@@ -233,6 +297,7 @@ export class Experiment {
               folds.push(await checkFold(combined, next, x));
               x.dispose();
               alphas = await readAlphas(combined);
+              if (k === 1) combinedState = { alphas, target: await serializeNet(target) };
             } finally {
               disposeCombinedAlphas(combined);
               disposeNet(target);
@@ -250,7 +315,9 @@ export class Experiment {
     } finally {
       if (ewc && ewc !== this.firstFisher) disposeMemory(ewc);
     }
-    yield { type: 'result', result: this.resultOf(method, knob, accMatrix, prev, folds.length ? folds : undefined, alphas) };
+    const result = this.resultOf(method, knob, accMatrix, prev, folds.length ? folds : undefined, alphas);
+    if (combinedState) result.combinedState = combinedState;
+    yield { type: 'result', result };
   }
 
   private resultOf(method: MethodName, knob: number | null, accMatrix: AccuracyMatrix, net: Net, fold?: FoldReport[], alphas?: RunResult['alphas']): RunResult {
@@ -272,7 +339,7 @@ export class Experiment {
 
   /** Joint training oracle on all tasks at once; its matrix has only the final row filled. */
   private async *runJoint(): AsyncGenerator<ExperimentEvent, void, undefined> {
-    const net = buildNet(this.options.net, this.options.seed);
+    const net = buildNet(this.options.net, this.options.seed, this.options.width);
     this.tasks.forEach((t, k) => addHead(net, t.id, t.train.numClasses, this.options.seed + k));
     try {
       for await (const progress of trainJoint(net, this.tasks.map((t) => t.id), this.train, this.stageOptions(0))) {

@@ -237,6 +237,11 @@ export interface CombineOptions extends StageOptions {
   alphaLearningRate: number;
   /** BN_t mode during the stage (lab choice, default 'inference') */
   targetBatchNorm: TargetBatchNormMode;
+  /**
+   * The fine-tuned net_t whose new head gives the teacher Ŷ_t (default `c.target`). Set it when
+   * `c.target` is warm-started from another combined net, so the teacher stays θ*_t.
+   */
+  teacher?: Net;
 }
 
 /**
@@ -280,7 +285,7 @@ export async function* trainCombined(c: CombinedNet, data: ResidentDataset, opti
   const oldCount = c.source.heads.length;
   const sourceTeacher = recordLogits(plainForward(c.source), data, c.source.heads.map((_, i) => i));
   const targetIndex = c.target.heads.length - 1;
-  const [targetTeacher] = recordLogits(plainForward(c.target), data, [targetIndex]);
+  const [targetTeacher] = recordLogits(plainForward(options.teacher ?? c.target), data, [targetIndex]);
   const lambdaOf = typeof options.lambda === 'function' ? options.lambda : () => options.lambda as number;
   const alphas = alphaVariables(c);
   const targetVars = combinedTargetVariables(c);

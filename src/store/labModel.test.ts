@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest';
+import { PROTOCOL_VERSION, type EngineEvent, type TradeoffPointEvent } from '../engine/protocol';
+import {
+  INITIAL_LAB_DATA, MAX_CURVE_POINTS, SLIDER_MAX, appendCurve, formatLambda, hasResclPointAt, histogramBars, lambdaToSlider,
+  nearestResclPoint, reduceEvent, sliderToLambda, tradeoffSeries, type CurvePoint, type LabData,
+} from './labModel';
+
+const v = PROTOCOL_VERSION;
+
+function point(method: TradeoffPointEvent['method'], knob: number | null, source: number, target: number): TradeoffPointEvent {
+  return { type: 'tradeoffPoint', v, method, knob, source, target, accByTask: { a: source, b: target }, accMatrix: [[source], [source, target]], paramCount: 100 };
+}
+
+function apply(events: EngineEvent[], start: LabData = INITIAL_LAB_DATA): LabData {
+  return events.reduce<LabData>((s, e) => ({ ...s, ...reduceEvent(s, e) }), start);
+}
+
+describe('λ slider scale', () => {
+  it('puts λ = 0 at position 0 and 1e-6 … 1e-1 log-uniformly after it', () => {
+    expect(sliderToLambda(0)).toBe(0);
+    expect(sliderToLambda(1)).toBe(1e-6);
+    expect(sliderToLambda(SLIDER_MAX)).toBe(0.1);
+    expect(sliderToLambda(SLIDER_MAX + 5)).toBe(0.1);
+    for (const l of [1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1]) {
+      expect(sliderToLambda(lambdaToSlider(l))).toBe(l);
+    }
+    expect(lambdaToSlider(0)).toBe(0);
+    expect(lambdaToSlider(1e-9)).toBe(0.5);
+  });
+
+  it('formats λ compactly', () => {
+    expect(formatLambda(0)).toBe('0');
+    expect(formatLambda(1e-3)).toBe('1e-3');
+    expect(formatLambda(3.16e-4)).toBe('3.16e-4');
+    expect(formatLambda(null)).toBe('—');
+  });
+});
+
+describe('nearestResclPoint', () => {
+  const pts = [point('rescl', 0, 0.5, 0.99), point('rescl', 1e-4, 0.8, 0.97), point('rescl', 1e-2, 0.97, 0.8), point('lwf', 1, 0.9, 0.9)];
+  it('picks the nearest finished λ in log scale, with 0 as its own notch', () => {
+    expect(nearestResclPoint(pts, 0)?.knob).toBe(0);
+    expect(nearestResclPoint(pts, 1e-6)?.knob).toBe(0);
+    expect(nearestResclPoint(pts, 2e-4)?.knob).toBe(1e-4);
+    expect(nearestResclPoint(pts, 2e-3)?.knob).toBe(1e-2);
+    expect(nearestResclPoint(pts, 0.1)?.knob).toBe(1e-2);
+    expect(nearestResclPoint([], 0.1)).toBeNull();
+  });
+  it('knows when a network exists at exactly λ', () => {
+    expect(hasResclPointAt(pts, 1e-4 * (1 + 1e-9))).toBe(true);
+    expect(hasResclPointAt(pts, 1e-3)).toBe(false);
+    expect(hasResclPointAt(pts, 1)).toBe(false); // LwF's knob is not a ResCL network
+  });
+});
+
+describe('reduceEvent', () => {
+  it('tracks stages, progress and curves', () => {
+    const s = apply([
+      { type: 'state', v, state: 'running', detail: 'source' },
+      { type: 'stageStarted', v, method: 'source', knob: null, taskIndex: 0, stage: 'source', totalSteps: 10 },
+      { type: 'progress', v, method: 'source', knob: null, taskIndex: 0, stage: 'source', step: 5, totalSteps: 10, epoch: 1, epochs: 1, loss: 0.7, samplesPerSec: 900, elapsedMs: 500, etaMs: 500, accByTask: { a: 0.8 } },
+      { type: 'progress', v, method: 'source', knob: null, taskIndex: 0, stage: 'source', step: 10, totalSteps: 10, epoch: 1, epochs: 1, loss: 0.4, samplesPerSec: 1000, elapsedMs: 1000, etaMs: 0 },
+      { type: 'stageStarted', v, method: 'rescl', knob: 1e-3, taskIndex: 1, stage: 'combine', totalSteps: 20 },
+    ]);
+    expect(s.runState).toBe('running');
+    expect(s.stages).toHaveLength(2);
+    expect(s.stages[0]).toMatchObject({ step: 10, loss: 0.4, accByTask: { a: 0.8 }, done: true });
+    expect(s.stages[1]).toMatchObject({ method: 'rescl', knob: 1e-3, done: false });
+    expect(s.currentStageKey).toBe(s.stages[1].key);
+    expect(s.curves[s.stages[0].key]).toEqual([{ step: 5, loss: 0.7, acc: { a: 0.8 } }, { step: 10, loss: 0.4 }]);
+  });
+
+  it('replaces a point at the same method and knob, and clears a finished trainLambda', () => {
+    const s0: LabData = { ...INITIAL_LAB_DATA, trainingLambda: 3e-3 };
+    const s = apply([point('rescl', 3e-3, 0.9, 0.9), point('rescl', 3e-3, 0.91, 0.92), point('ft', null, 0.2, 0.99)], s0);
+    expect(s.points).toHaveLength(2);
+    expect(s.points[0].source).toBe(0.91);
+    expect(s.trainingLambda).toBeNull();
+  });
+
+  it('adds restored points without duplicating live ones', () => {
+    const s = apply([
+      point('rescl', 1e-3, 0.9, 0.9),
+      { type: 'restored', v, points: [point('rescl', 1e-3, 0.5, 0.5), point('rescl', 1e-2, 0.95, 0.8)], interrupted: null },
+    ]);
+    expect(s.points.map((p) => [p.knob, p.source])).toEqual([[1e-3, 0.9], [1e-2, 0.95]]);
+    expect(s.points[1].restored).toBe(true);
+    expect(s.restoredCount).toBe(2);
+  });
+
+  it('keeps errors and leaves results alone', () => {
+    const s = apply([point('rescl', 0, 0.5, 0.9), { type: 'error', v, code: 'bad-file', message: 'model.json: not a model', recoverable: true }]);
+    expect(s.errors).toHaveLength(1);
+    expect(s.points).toHaveLength(1);
+  });
+});
+
+describe('selectors', () => {
+  it('builds the trade-off plane in percent with fronts for knob methods only', () => {
+    const series = tradeoffSeries(
+      [point('rescl', 1e-4, 0.8, 0.97), point('rescl', 1e-2, 0.97, 0.8), point('rescl', 1e-3, 0.7, 0.7), point('ft', null, 0.2, 0.99)],
+      (m) => (m === 'rescl' ? 'λ' : null),
+    );
+    const rescl = series.find((s) => s.method === 'rescl');
+    expect(rescl?.points.map((p) => p.label)).toEqual(['λ=1e-4', 'λ=1e-3', 'λ=1e-2']);
+    expect(rescl?.front.map((p) => p.knob)).toEqual([1e-2, 1e-4]);
+    expect(rescl?.front[0].source).toBeCloseTo(97);
+    expect(series.find((s) => s.method === 'ft')?.front).toEqual([]);
+  });
+
+  it('thins long curves but keeps the newest points and every accuracy', () => {
+    let c: CurvePoint[] = [];
+    for (let i = 0; i < 3 * MAX_CURVE_POINTS; i++) c = appendCurve(c, i % 50 === 0 ? { step: i, loss: 1, acc: { a: 1 } } : { step: i, loss: 1 });
+    expect(c.length).toBeLessThanOrEqual(MAX_CURVE_POINTS + 1);
+    expect(c[c.length - 1].step).toBe(3 * MAX_CURVE_POINTS - 1);
+    expect(c.filter((p) => p.acc).length).toBe(3 * MAX_CURVE_POINTS / 50);
+  });
+
+  it('centres histogram bins on the fixed range', () => {
+    const bars = histogramBars({ unit: 'fc1', alphaSource: [1, 2, 3], alphaTarget: [0, 0, 4], statsSource: { mean: 0, min: 0, max: 0 }, statsTarget: { mean: 0, min: 0, max: 0 } }, [-1.5, 1.5], 3);
+    expect(bars).toEqual([{ x: -1, source: 1, target: 0 }, { x: 0, source: 2, target: 0 }, { x: 1, source: 3, target: 4 }]);
+  });
+});

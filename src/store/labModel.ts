@@ -1,0 +1,378 @@
+/**
+ * The lab's state as plain data, and pure functions over it: how each engine event changes it
+ * (`reduceEvent`), and what the charts need from it (selectors). No React, no worker: tested in Node.
+ */
+import { paretoFront } from '../core/metrics';
+import type { MethodName } from '../core/names';
+import type {
+  AlphaHistogramEvent, AlphaLayerHistogram, CriteriaEvent, EngineErrorEvent, EngineEvent, ExportArtifactsEvent,
+  FoldReportEvent, ImportResultEvent, ProgressEvent, RunKey, RunState, ScenarioLoadedEvent, StageKind, TaskSummary,
+  TradeoffPointEvent,
+} from '../engine/protocol';
+import { LAMBDA_MAX, LAMBDA_MIN } from './urlConfig';
+
+// ---------------------------------------------------------------------------------------------
+// λ slider: position 0 is λ = 0; positions 1 … LAMBDA_STEPS+1 are log-uniform from 1e-6 to 1e-1.
+
+/** Steps per decade of the slider (one arrow key press multiplies λ by 10^(1/STEPS_PER_DECADE)). */
+export const STEPS_PER_DECADE = 4;
+const DECADES = Math.round(Math.log10(LAMBDA_MAX / LAMBDA_MIN));
+/** Largest slider position. */
+export const SLIDER_MAX = DECADES * STEPS_PER_DECADE + 1;
+
+/** λ at slider position `pos` (0 → λ = 0). */
+export function sliderToLambda(pos: number): number {
+  const p = Math.round(Math.min(SLIDER_MAX, Math.max(0, pos)));
+  if (p === 0) return 0;
+  const exp = Math.log10(LAMBDA_MIN) + (p - 1) / STEPS_PER_DECADE;
+  // Round to 3 significant digits so the value reads well and survives the URL.
+  return Number((10 ** exp).toPrecision(3));
+}
+
+/** Slider position of λ (continuous; 0 for λ ≤ 0, λ below 1e-6 sits half a step above the "0" notch). */
+export function lambdaToSlider(lambda: number): number {
+  if (!(lambda > 0)) return 0;
+  const pos = 1 + (Math.log10(lambda) - Math.log10(LAMBDA_MIN)) * STEPS_PER_DECADE;
+  return Math.min(SLIDER_MAX, Math.max(0.5, pos));
+}
+
+/** Nearest slider notch of λ. */
+export function nearestNotch(lambda: number): number {
+  return Math.round(lambdaToSlider(lambda));
+}
+
+/** λ as people read it: "0", "1e-3", "3.16e-4". */
+export function formatLambda(lambda: number | null): string {
+  if (lambda === null) return '—';
+  if (lambda === 0) return '0';
+  const [mant, exp] = lambda.toExponential(2).split('e');
+  const m = Number(mant);
+  return `${m === 1 ? '1' : String(m)}e${Number(exp)}`;
+}
+
+/** True when two λ values name the same network (relative 1e-6, or both 0). */
+export function sameLambda(a: number, b: number): boolean {
+  if (a === b) return true;
+  if (a <= 0 || b <= 0) return false;
+  return Math.abs(a - b) <= 1e-6 * Math.max(a, b);
+}
+
+// ---------------------------------------------------------------------------------------------
+// State
+
+/** One training stage of one method run (e.g. "ResCL λ=1e-3, combine, task 2"). */
+export interface StageRecord {
+  key: string;
+  method: RunKey['method'];
+  knob: number | null;
+  taskIndex: number;
+  stage: StageKind;
+  totalSteps: number;
+  step: number;
+  epoch: number;
+  epochs: number;
+  loss: number | null;
+  samplesPerSec: number;
+  etaMs: number;
+  elapsedMs: number;
+  lambda?: number;
+  /** the latest measured test accuracy per task id */
+  accByTask: Record<string, number>;
+  done: boolean;
+}
+
+/** One point of a stage's loss / accuracy curve. */
+export interface CurvePoint {
+  step: number;
+  loss: number;
+  /** accuracy per task id, when it was measured at this step */
+  acc?: Record<string, number>;
+}
+
+/** Most points kept per curve (older points are thinned out, never the newest). */
+export const MAX_CURVE_POINTS = 400;
+
+/** A finished result, with where it came from. */
+export type ResultPoint = TradeoffPointEvent & { restored?: boolean };
+
+export interface LabData {
+  runState: RunState;
+  runDetail: string;
+  scenario: ScenarioLoadedEvent | null;
+  stages: StageRecord[];
+  currentStageKey: string | null;
+  curves: Record<string, CurvePoint[]>;
+  points: ResultPoint[];
+  criteria: CriteriaEvent['byMethod'];
+  /** the latest streamed α histograms (of the combined stage in progress) */
+  liveAlphas: AlphaHistogramEvent | null;
+  foldReports: FoldReportEvent[];
+  /** where the λ slider is (λ value) */
+  sliderLambda: number;
+  /** λ of a trainLambda request in flight */
+  trainingLambda: number | null;
+  lastExport: ExportArtifactsEvent | null;
+  importResult: ImportResultEvent | null;
+  errors: EngineErrorEvent[];
+  /** how many points the `restored` event brought back (null: not answered yet) */
+  restoredCount: number | null;
+  interrupted: { scenario: string; lastStage: string } | null;
+}
+
+export const INITIAL_LAB_DATA: LabData = {
+  runState: 'idle',
+  runDetail: '',
+  scenario: null,
+  stages: [],
+  currentStageKey: null,
+  curves: {},
+  points: [],
+  criteria: {},
+  liveAlphas: null,
+  foldReports: [],
+  sliderLambda: 1e-3,
+  trainingLambda: null,
+  lastExport: null,
+  importResult: null,
+  errors: [],
+  restoredCount: null,
+  interrupted: null,
+};
+
+export function stageKey(k: RunKey & { stage: StageKind }): string {
+  return `${k.method}|${k.knob ?? '-'}|${k.taskIndex}|${k.stage}`;
+}
+
+function upsertStage(stages: StageRecord[], rec: StageRecord): StageRecord[] {
+  const i = stages.findIndex((s) => s.key === rec.key);
+  if (i < 0) return [...stages, rec];
+  const next = stages.slice();
+  next[i] = rec;
+  return next;
+}
+
+/** Appends a point, halving the older half when the curve grows past MAX_CURVE_POINTS. */
+export function appendCurve(curve: CurvePoint[], point: CurvePoint): CurvePoint[] {
+  const next = [...curve, point];
+  if (next.length <= MAX_CURVE_POINTS) return next;
+  const half = Math.floor(next.length / 2);
+  // keep every other point of the older half, and every point carrying an accuracy
+  const older = next.slice(0, half).filter((p, i) => i % 2 === 0 || p.acc !== undefined);
+  return [...older, ...next.slice(half)];
+}
+
+function pointKey(p: { method: MethodName; knob: number | null }): (q: { method: MethodName; knob: number | null }) => boolean {
+  return (q) => q.method === p.method && (p.knob === null ? q.knob === null : q.knob !== null && sameLambda(p.knob, q.knob));
+}
+
+/** Adds or replaces a finished point (same method and knob). */
+export function upsertPoint(points: ResultPoint[], p: ResultPoint): ResultPoint[] {
+  const i = points.findIndex(pointKey(p));
+  if (i < 0) return [...points, p];
+  const next = points.slice();
+  next[i] = p;
+  return next;
+}
+
+function progressToStage(prev: StageRecord | undefined, e: ProgressEvent, key: string): StageRecord {
+  return {
+    key,
+    method: e.method,
+    knob: e.knob,
+    taskIndex: e.taskIndex,
+    stage: e.stage,
+    totalSteps: e.totalSteps,
+    step: e.step,
+    epoch: e.epoch,
+    epochs: e.epochs,
+    loss: e.loss,
+    samplesPerSec: e.samplesPerSec,
+    etaMs: e.etaMs,
+    elapsedMs: e.elapsedMs,
+    lambda: e.lambda ?? prev?.lambda,
+    accByTask: e.accByTask ? { ...prev?.accByTask, ...e.accByTask } : (prev?.accByTask ?? {}),
+    done: e.totalSteps > 0 && e.step >= e.totalSteps,
+  };
+}
+
+/** How one engine event changes the lab data (pure; returns the fields that change). */
+export function reduceEvent(s: LabData, e: EngineEvent): Partial<LabData> {
+  switch (e.type) {
+    case 'state': {
+      const patch: Partial<LabData> = { runState: e.state, runDetail: e.detail };
+      if (e.state !== 'running' && e.state !== 'paused') patch.trainingLambda = null;
+      if (e.state === 'done' || e.state === 'idle') {
+        patch.stages = s.stages.map((st) => (st.done ? st : { ...st, done: true }));
+      }
+      return patch;
+    }
+    case 'scenarioLoaded':
+      return { scenario: e };
+    case 'stageStarted': {
+      const key = stageKey(e);
+      const rec: StageRecord = {
+        key, method: e.method, knob: e.knob, taskIndex: e.taskIndex, stage: e.stage, totalSteps: e.totalSteps,
+        step: 0, epoch: 0, epochs: 0, loss: null, samplesPerSec: 0, etaMs: 0, elapsedMs: 0, accByTask: {}, done: false,
+      };
+      // earlier stages are finished once a new one starts
+      const stages = upsertStage(s.stages.map((st) => (st.done ? st : { ...st, done: true })), rec);
+      return { stages, currentStageKey: key, curves: { ...s.curves, [key]: [] } };
+    }
+    case 'progress': {
+      const key = stageKey(e);
+      const prev = s.stages.find((st) => st.key === key);
+      const rec = progressToStage(prev, e, key);
+      const point: CurvePoint = { step: e.step, loss: e.loss };
+      if (e.accByTask) point.acc = e.accByTask;
+      return {
+        stages: upsertStage(s.stages, rec),
+        currentStageKey: key,
+        curves: { ...s.curves, [key]: appendCurve(s.curves[key] ?? [], point) },
+      };
+    }
+    case 'alphaHistogram':
+      return { liveAlphas: e };
+    case 'tradeoffPoint': {
+      const patch: Partial<LabData> = { points: upsertPoint(s.points, e) };
+      if (e.method === 'rescl' && s.trainingLambda !== null && e.knob !== null && sameLambda(e.knob, s.trainingLambda)) {
+        patch.trainingLambda = null;
+      }
+      return patch;
+    }
+    case 'criteria':
+      return { criteria: e.byMethod };
+    case 'foldReport':
+      return { foldReports: [...s.foldReports.filter((f) => !sameLambda(f.lambda, e.lambda)), e] };
+    case 'exportArtifacts':
+      return { lastExport: e };
+    case 'importResult':
+      return { importResult: e };
+    case 'restored': {
+      let points = s.points;
+      for (const p of e.points) {
+        if (!points.some(pointKey(p))) points = [...points, { ...p, restored: true }];
+      }
+      return {
+        points,
+        restoredCount: e.points.length,
+        interrupted: e.interrupted ? { scenario: e.interrupted.scenario, lastStage: e.interrupted.lastStage } : null,
+      };
+    }
+    case 'error':
+      return { errors: [...s.errors, e], ...(e.code !== 'busy' ? { trainingLambda: null } : {}) };
+    case 'ready':
+    case 'samplePredictions':
+      return {};
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Selectors (plain arrays for the charts)
+
+/** ResCL's finished points, by increasing λ. */
+export function resclPoints(points: readonly ResultPoint[]): ResultPoint[] {
+  return points.filter((p) => p.method === 'rescl' && p.knob !== null).sort((a, b) => (a.knob ?? 0) - (b.knob ?? 0));
+}
+
+/** The finished ResCL point nearest to λ on the slider's scale (log λ, 0 as its own notch). */
+export function nearestResclPoint(points: readonly ResultPoint[], lambda: number): ResultPoint | null {
+  const target = lambdaToSlider(lambda);
+  let best: ResultPoint | null = null;
+  let bestD = Infinity;
+  for (const p of resclPoints(points)) {
+    const d = Math.abs(lambdaToSlider(p.knob ?? 0) - target);
+    if (d < bestD) {
+      best = p;
+      bestD = d;
+    }
+  }
+  return best;
+}
+
+/** True when a finished ResCL network exists at exactly λ. */
+export function hasResclPointAt(points: readonly ResultPoint[], lambda: number): boolean {
+  return points.some((p) => p.method === 'rescl' && p.knob !== null && sameLambda(p.knob, lambda));
+}
+
+export interface PlanePoint {
+  method: MethodName;
+  knob: number | null;
+  /** accuracy in percent */
+  source: number;
+  target: number;
+  label: string;
+}
+
+export interface TradeoffSeries {
+  method: MethodName;
+  points: PlanePoint[];
+  /** Pareto front, by increasing target accuracy (methods with a knob only) */
+  front: PlanePoint[];
+}
+
+/** The trade-off plane per method (accuracies in percent), with Pareto fronts. */
+export function tradeoffSeries(points: readonly ResultPoint[], knobName: (m: MethodName) => string | null): TradeoffSeries[] {
+  const byMethod = new Map<MethodName, PlanePoint[]>();
+  for (const p of points) {
+    const name = knobName(p.method);
+    const pp: PlanePoint = {
+      method: p.method, knob: p.knob, source: 100 * p.source, target: 100 * p.target,
+      label: name && p.knob !== null ? `${name}=${formatLambda(p.knob)}` : '',
+    };
+    byMethod.set(p.method, [...(byMethod.get(p.method) ?? []), pp]);
+  }
+  return [...byMethod.entries()].map(([method, pts]) => ({
+    method,
+    points: pts.sort((a, b) => (a.knob ?? 0) - (b.knob ?? 0)),
+    front: knobName(method) ? paretoFront(pts) : [],
+  }));
+}
+
+export interface HistogramBar {
+  /** bin centre */
+  x: number;
+  source: number;
+  target: number;
+}
+
+/** Bars of one layer's α histograms: bin centres from the fixed range. */
+export function histogramBars(layer: AlphaLayerHistogram, range: readonly [number, number], bins: number): HistogramBar[] {
+  const width = (range[1] - range[0]) / bins;
+  return Array.from({ length: bins }, (_, i) => ({
+    x: Number((range[0] + (i + 0.5) * width).toFixed(3)),
+    source: layer.alphaSource[i] ?? 0,
+    target: layer.alphaTarget[i] ?? 0,
+  }));
+}
+
+/** "2 min 5 s", "12 s", "—". */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms <= 0) return '—';
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  return `${m} min ${s % 60} s`;
+}
+
+/** "97.3 %" from a fraction. */
+export function formatPercent(x: number | null | undefined): string {
+  return x === null || x === undefined || !Number.isFinite(x) ? '—' : `${(100 * x).toFixed(1)} %`;
+}
+
+/** Task names by id, from the loaded scenario (falls back to ids). */
+export function taskNames(scenario: ScenarioLoadedEvent | null): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const t of scenario?.tasks ?? ([] as TaskSummary[])) out[t.id] = t.name;
+  return out;
+}
+
+const STAGE_LABELS: Record<StageKind, string> = {
+  source: 'source task', finetune: 'fine-tune', combine: 'combine', fe: 'feature extraction', lwf: 'LwF', ewc: 'EWC', joint: 'joint',
+};
+
+/** A stage in words: "ResCL λ=1e-3 · combine · task 2". */
+export function describeStage(st: Pick<StageRecord, 'method' | 'knob' | 'stage' | 'taskIndex'>, labels: Record<string, string>, knobName: (m: MethodName) => string | null): string {
+  const who = st.method === 'source' ? 'Source' : (labels[st.method] ?? st.method);
+  const knob = st.method !== 'source' && st.knob !== null ? ` ${knobName(st.method) ?? 'knob'}=${formatLambda(st.knob)}` : '';
+  return `${who}${knob} · ${STAGE_LABELS[st.stage]} · task ${st.taskIndex + 1}`;
+}

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_SETUP, clampLambda, formatSetup, parseSetup } from './urlConfig';
+
+describe('parseSetup', () => {
+  it('gives the defaults for an empty query', () => {
+    expect(parseSetup('')).toEqual({ config: DEFAULT_SETUP, notices: [] });
+    expect(parseSetup('?scenario=&net=')).toEqual({ config: DEFAULT_SETUP, notices: [] });
+  });
+
+  it('reads every parameter of a valid link', () => {
+    const { config, notices } = parseSetup('?scenario=split-mnist&net=conv4&methods=rescl,lwf&epochs=3&trainLimit=1000&seed=7&backend=cpu&lambda=0.0001');
+    expect(notices).toEqual([]);
+    expect(config).toEqual({
+      scenario: 'split-mnist', net: 'conv4', methods: ['rescl', 'lwf'], epochs: 3, trainLimit: 1000, seed: 7, backend: 'cpu', lambda: 1e-4,
+    });
+  });
+
+  it('clamps out-of-range numbers with a notice', () => {
+    const { config, notices } = parseSetup('?epochs=500&trainLimit=5&seed=-3&lambda=5');
+    expect(config.epochs).toBe(20);
+    expect(config.trainLimit).toBe(100);
+    expect(config.seed).toBe(0);
+    expect(config.lambda).toBe(0.1);
+    expect(notices).toHaveLength(4);
+    expect(notices[0]).toMatch(/epochs=500 is out of range.*using 20/);
+  });
+
+  it('rounds fractional whole-number fields and accepts trainLimit=all and lambda=0', () => {
+    const { config, notices } = parseSetup('?epochs=2.6&trainLimit=all&lambda=0');
+    expect(config.epochs).toBe(3);
+    expect(config.trainLimit).toBeNull();
+    expect(config.lambda).toBe(0);
+    expect(notices).toHaveLength(1);
+  });
+
+  it('refuses unknown names and garbage without throwing', () => {
+    const { config, notices } = parseSetup('?scenario=cifar&net=vgg&backend=metal&epochs=lots&lambda=abc&seed=NaN');
+    expect(config).toEqual(DEFAULT_SETUP);
+    expect(notices.join('\n')).toMatch(/Unknown scenario "cifar"/);
+    expect(notices.join('\n')).toMatch(/Unknown network "vgg"/);
+    expect(notices.join('\n')).toMatch(/Unknown backend "metal"/);
+    expect(notices.join('\n')).toMatch(/epochs=lots is not a number/);
+    expect(notices).toHaveLength(6);
+  });
+
+  it('refuses the custom scenario (files cannot travel in a link)', () => {
+    expect(parseSetup('?scenario=custom').config.scenario).toBe(DEFAULT_SETUP.scenario);
+  });
+
+  it('keeps known methods in canonical order, drops unknown ones, always includes ResCL', () => {
+    const { config, notices } = parseSetup('?methods=ewc,foo,lwf');
+    expect(config.methods).toEqual(['rescl', 'lwf', 'ewc']);
+    expect(notices).toHaveLength(2);
+  });
+
+  it('clamps a tiny positive λ up to 1e-6 and a negative one to 0', () => {
+    expect(clampLambda(1e-9)).toBe(1e-6);
+    expect(clampLambda(-1)).toBe(0);
+    expect(clampLambda(Number.NaN)).toBe(0);
+    expect(clampLambda(3e-3)).toBe(3e-3);
+  });
+
+  it('round-trips through formatSetup', () => {
+    const cfg = { ...DEFAULT_SETUP, scenario: 'rotated-mnist' as const, methods: ['rescl' as const, 'ft' as const], trainLimit: null, lambda: 0 };
+    expect(parseSetup(formatSetup(cfg))).toEqual({ config: cfg, notices: [] });
+    expect(formatSetup(cfg, '?debug=1')).toMatch(/^\?debug=1&scenario=rotated-mnist/);
+  });
+});

@@ -1,0 +1,159 @@
+/**
+ * The run setup as URL query parameters, so that a link reproduces a run:
+ *   ?scenario=&net=&methods=a,b&epochs=&trainLimit=&seed=&backend=&lambda=
+ * Parsing never throws: a missing value takes its default, an unknown or out-of-range value is
+ * replaced (clamped for numbers) and a notice says what was changed.
+ */
+import { METHOD_NAMES, NET_KINDS, isMethodName, isNetKind, type MethodName, type NetKind } from '../core/names';
+import { SCENARIOS, isScenarioId, type ScenarioId } from '../data/registry';
+import { BACKEND_PREFERENCES, RUN_CONFIG_LIMITS, isBackendPreference, type BackendPreference } from '../engine/protocol';
+
+/** A scenario that a link can name (custom files cannot travel in a URL). */
+export type BundledScenarioId = Exclude<ScenarioId, 'custom'>;
+
+export interface SetupConfig {
+  scenario: BundledScenarioId;
+  net: NetKind;
+  /** methods the full run compares; always contains 'rescl' */
+  methods: MethodName[];
+  epochs: number;
+  /** training images per task; null = the full split */
+  trainLimit: number | null;
+  seed: number;
+  backend: BackendPreference;
+  /** the selected λ (0, or 1e-6 … 1e-1) */
+  lambda: number;
+}
+
+export const LAMBDA_MIN = 1e-6;
+export const LAMBDA_MAX = 1e-1;
+export const TRAIN_LIMIT_RANGE: readonly [number, number] = [100, 60000];
+export const EPOCH_RANGE: readonly [number, number] = [RUN_CONFIG_LIMITS.epochs[0], 20];
+export const SEED_RANGE: readonly [number, number] = RUN_CONFIG_LIMITS.seed;
+
+/** Defaults: a complete MNIST → Fashion-MNIST experiment in about a minute on a laptop GPU. */
+export const DEFAULT_SETUP: SetupConfig = {
+  scenario: 'mnist-fashion',
+  net: 'mlp',
+  methods: [...METHOD_NAMES],
+  epochs: 2,
+  trainLimit: 2000,
+  seed: 1,
+  backend: 'auto',
+  lambda: 1e-3,
+};
+
+export interface ParsedSetup {
+  config: SetupConfig;
+  /** one sentence per value that was changed or refused */
+  notices: string[];
+}
+
+const BUNDLED_IDS = SCENARIOS.map((s) => s.id).filter((id) => id !== 'custom');
+
+function clampNumber(
+  name: string, raw: string, [lo, hi]: readonly [number, number], integer: boolean, notices: string[], fallback: number,
+): number {
+  const value = Number(raw.trim());
+  if (raw.trim() === '' || !Number.isFinite(value)) {
+    notices.push(`${name}=${raw} is not a number; using ${fallback}.`);
+    return fallback;
+  }
+  let v = integer ? Math.round(value) : value;
+  if (v < lo) v = lo;
+  if (v > hi) v = hi;
+  if (v !== value) notices.push(`${name}=${raw} is out of range (${lo} … ${hi}${integer ? ', whole numbers' : ''}); using ${v}.`);
+  return v;
+}
+
+/** Clamps λ to {0} ∪ [1e-6, 1e-1]; values below 1e-6 but above 0 go to 1e-6. */
+export function clampLambda(value: number): number {
+  if (!Number.isFinite(value) || value <= 0) return 0;
+  return Math.min(LAMBDA_MAX, Math.max(LAMBDA_MIN, value));
+}
+
+/** Reads the setup from a query string (`location.search`). Never throws. */
+export function parseSetup(search: string): ParsedSetup {
+  const params = new URLSearchParams(search);
+  const notices: string[] = [];
+  const config: SetupConfig = { ...DEFAULT_SETUP, methods: [...DEFAULT_SETUP.methods] };
+  const get = (key: string): string | null => {
+    const v = params.get(key);
+    return v === null || v.trim() === '' ? null : v;
+  };
+
+  const scenario = get('scenario');
+  if (scenario !== null) {
+    const s = scenario.trim().toLowerCase();
+    if (isScenarioId(s) && s !== 'custom') config.scenario = s;
+    else notices.push(`Unknown scenario "${scenario}" in the URL; using ${DEFAULT_SETUP.scenario}. Valid values: ${BUNDLED_IDS.join(', ')}.`);
+  }
+
+  const net = get('net');
+  if (net !== null) {
+    const n = net.trim().toLowerCase();
+    if (isNetKind(n)) config.net = n;
+    else notices.push(`Unknown network "${net}" in the URL; using ${DEFAULT_SETUP.net}. Valid values: ${NET_KINDS.join(', ')}.`);
+  }
+
+  const methods = get('methods');
+  if (methods !== null) {
+    const names = methods.split(',').map((m) => m.trim().toLowerCase()).filter(Boolean);
+    const known = METHOD_NAMES.filter((m) => names.includes(m));
+    const unknown = names.filter((m) => !isMethodName(m));
+    if (unknown.length > 0) notices.push(`Unknown method${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => `"${u}"`).join(', ')} ignored. Valid values: ${METHOD_NAMES.join(', ')}.`);
+    if (!known.includes('rescl')) {
+      notices.push('ResCL is always part of the run (the λ slider needs it); added it to methods.');
+      known.unshift('rescl');
+    }
+    config.methods = known;
+  }
+
+  const epochs = get('epochs');
+  if (epochs !== null) config.epochs = clampNumber('epochs', epochs, EPOCH_RANGE, true, notices, DEFAULT_SETUP.epochs);
+
+  const trainLimit = get('trainLimit');
+  if (trainLimit !== null) {
+    config.trainLimit = ['all', 'full'].includes(trainLimit.trim().toLowerCase())
+      ? null
+      : clampNumber('trainLimit', trainLimit, TRAIN_LIMIT_RANGE, true, notices, DEFAULT_SETUP.trainLimit ?? 2000);
+  }
+
+  const seed = get('seed');
+  if (seed !== null) config.seed = clampNumber('seed', seed, SEED_RANGE, true, notices, DEFAULT_SETUP.seed);
+
+  const backend = get('backend');
+  if (backend !== null) {
+    const b = backend.trim().toLowerCase();
+    if (isBackendPreference(b)) config.backend = b;
+    else notices.push(`Unknown backend "${backend}" in the URL; using auto. Valid values: ${BACKEND_PREFERENCES.join(', ')}.`);
+  }
+
+  const lambda = get('lambda');
+  if (lambda !== null) {
+    const value = Number(lambda.trim());
+    if (!Number.isFinite(value)) {
+      notices.push(`lambda=${lambda} is not a number; using ${DEFAULT_SETUP.lambda}.`);
+    } else {
+      const clamped = clampLambda(value);
+      if (clamped !== value) notices.push(`lambda=${lambda} is out of range (0, or ${LAMBDA_MIN} … ${LAMBDA_MAX}); using ${clamped}.`);
+      config.lambda = clamped;
+    }
+  }
+
+  return { config, notices };
+}
+
+/** Writes the setup as a query string (keeps other parameters of `base` untouched). */
+export function formatSetup(config: SetupConfig, base = ''): string {
+  const params = new URLSearchParams(base);
+  params.set('scenario', config.scenario);
+  params.set('net', config.net);
+  params.set('methods', config.methods.join(','));
+  params.set('epochs', String(config.epochs));
+  params.set('trainLimit', config.trainLimit === null ? 'all' : String(config.trainLimit));
+  params.set('seed', String(config.seed));
+  params.set('backend', config.backend);
+  params.set('lambda', String(config.lambda));
+  return `?${params.toString()}`;
+}

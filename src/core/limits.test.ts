@@ -1,7 +1,7 @@
 // The method's limits on a small real run (split-mnist, real MNIST digits): the invariants RESCL.md
 // states for λ → ∞ and λ = 0. These are properties of the method, not research outcomes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadScenarioTasks } from '../testing/realData';
+import { loadScenarioTasks } from '../data/scenarioNode';
 import { Experiment, type ExperimentEvent, type RunResult } from './experiment';
 import { disposeNet } from './nets';
 import type { TaskData } from './types';

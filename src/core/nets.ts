@@ -100,10 +100,13 @@ export interface Net {
 export type UnitEvaluator = (unitId: string, x: tf.Tensor) => tf.Tensor;
 
 let variableCounter = 0;
-/** Unique tfjs variable names (tfjs refuses two variables with the same name). */
+/**
+ * Unique tfjs variable names (tfjs refuses two variables with the same name). The `@rescl`
+ * suffix keeps them apart from tfjs-layers' own `<layer>/kernel_<n>` names when a net is exported.
+ */
 function uniqueName(base: string): string {
   variableCounter += 1;
-  return `${base}_${variableCounter}`;
+  return `${base}@rescl${variableCounter}`;
 }
 
 /** Creates a named variable from a tensor (takes ownership of `value`). */

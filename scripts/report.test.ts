@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { criteriaRows, markdownReport, resultsRows, tradeoffSvg, type ReproResults } from './report';
+
+const results: ReproResults = {
+  scenario: 'mnist-fashion', net: 'mlp', seed: 1, backend: 'cpu', settings: { epochs: 3 },
+  tasks: [{ id: 'mnist', name: 'MNIST', numClasses: 10 }, { id: 'fashion', name: 'Fashion-MNIST', numClasses: 10 }],
+  sourceAccuracy: 0.94,
+  runs: [
+    { method: 'rescl', knob: 0, accByTask: { mnist: 0.93, fashion: 0.82 }, accMatrix: [[0.94], [0.93, 0.82]], paramCount: 10, foldMaxAbsDiff: 2e-6, source: 0.93, target: 0.82, seconds: 1 },
+    { method: 'ft', knob: null, accByTask: { mnist: 0.83, fashion: 0.83 }, accMatrix: [[0.94], [0.83, 0.83]], paramCount: 10, source: 0.83, target: 0.83, seconds: 1 },
+  ],
+  criteria: { rescl: { maxAvgAcc: 0.875, tau: 0.82, srcAccAtTau: 0.93 }, ft: { maxAvgAcc: 0.83, tau: 0.82, srcAccAtTau: null } },
+  tauRule: 'ft − 1 point',
+};
+
+describe('repro report', () => {
+  it('tabulates accuracies in % and says when τ is not reachable', () => {
+    expect(resultsRows(results).rows[0]).toEqual(['ResCL', '0', '93.0', '82.0', '87.5', '10', '2.0e-6']);
+    expect(criteriaRows(results).rows[1]).toEqual(['Fine-tuning', '83.0', '82.0', 'not reachable']);
+    expect(markdownReport(results, 'tradeoff.svg')).toContain('| ResCL | 0 | 93.0 | 82.0 | 87.5 | 10 | 2.0e-6 |');
+  });
+
+  it('draws every run as a point in an SVG', () => {
+    const svg = tradeoffSvg(results);
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg.match(/<circle[^>]*><title>/g)?.length).toBe(2);
+  });
+});

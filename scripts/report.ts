@@ -1,0 +1,135 @@
+/**
+ * Pure formatting for `npm run repro`: the results table, the criteria table, report.md and an SVG
+ * of the trade-off fronts. No I/O, no tfjs, so it is unit-tested directly.
+ */
+import { METHOD_LABELS, type MethodName } from '../src/core/names';
+import { paretoFront, type Criteria } from '../src/core/metrics';
+
+/** One finished run as results.json stores it. */
+export interface ReproRun {
+  method: MethodName;
+  knob: number | null;
+  accByTask: Record<string, number>;
+  accMatrix: number[][];
+  paramCount: number;
+  foldMaxAbsDiff?: number;
+  modelDir?: string;
+  /** mean over earlier tasks and last-task accuracy */
+  source: number;
+  target: number;
+  seconds: number;
+}
+
+/** The whole results.json. */
+export interface ReproResults {
+  scenario: string;
+  net: string;
+  seed: number;
+  backend: string;
+  settings: Record<string, unknown>;
+  tasks: { id: string; name: string; numClasses: number }[];
+  sourceAccuracy: number;
+  runs: ReproRun[];
+  criteria: Partial<Record<MethodName, Criteria>>;
+  /** how τ was chosen */
+  tauRule: string;
+}
+
+const pct = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : (100 * x).toFixed(1));
+const knobText = (k: number | null) => (k === null ? '—' : String(k));
+
+/** A fixed-width text table (for the terminal). */
+export function textTable(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+/** A Markdown table. */
+export function markdownTable(header: string[], rows: string[][]): string {
+  return [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+/** Header and rows of the per-run results table (accuracies in %). */
+export function resultsRows(r: ReproResults): { header: string[]; rows: string[][] } {
+  const header = ['method', 'knob', ...r.tasks.map((t) => t.id), 'average', 'params', 'fold max|Δ|'];
+  const rows = r.runs.map((run) => {
+    const accs = r.tasks.map((t) => run.accByTask[t.id]);
+    const avg = accs.reduce((a, b) => a + b, 0) / accs.length;
+    return [METHOD_LABELS[run.method], knobText(run.knob), ...accs.map(pct), pct(avg), String(run.paramCount), run.foldMaxAbsDiff === undefined ? '—' : run.foldMaxAbsDiff.toExponential(1)];
+  });
+  return { header, rows };
+}
+
+/** Header and rows of the criteria table. */
+export function criteriaRows(r: ReproResults): { header: string[]; rows: string[][] } {
+  const header = ['method', 'max avg acc', 'τ', 'src acc at τ'];
+  const rows = (Object.entries(r.criteria) as [MethodName, Criteria][]).map(([m, c]) => [
+    METHOD_LABELS[m], pct(c.maxAvgAcc), pct(c.tau), c.srcAccAtTau === null ? 'not reachable' : pct(c.srcAccAtTau),
+  ]);
+  return { header, rows };
+}
+
+/** report.md: settings, results, criteria, fronts. */
+export function markdownReport(r: ReproResults, svgFile: string): string {
+  const res = resultsRows(r);
+  const cri = criteriaRows(r);
+  return [
+    `# ResCL Lab reproduction: ${r.scenario}, ${r.net}`,
+    '',
+    `Tasks: ${r.tasks.map((t) => `${t.id} (${t.name}, ${t.numClasses} classes)`).join(' → ')}. Seed ${r.seed}, backend ${r.backend}.`,
+    `Settings: ${Object.entries(r.settings).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')}.`,
+    `Source network test accuracy on ${r.tasks[0].id}: ${pct(r.sourceAccuracy)}%. Accuracies below are % on each task's full test split, each task scored with its own head.`,
+    '',
+    '## Final accuracy per task',
+    '',
+    markdownTable(res.header, res.rows),
+    '',
+    `## The paper's two criteria (τ: ${r.tauRule})`,
+    '',
+    markdownTable(cri.header, cri.rows),
+    '',
+    '## Trade-off fronts',
+    '',
+    `![trade-off fronts](${svgFile})`,
+    '',
+  ].join('\n');
+}
+
+const COLORS: Record<MethodName, string> = { rescl: '#d62728', lwf: '#1f77b4', ewc: '#2ca02c', ft: '#7f7f7f', fe: '#9467bd', joint: '#ff7f0e' };
+
+/** An SVG of the (target, source) plane: every run a point, each method's Pareto front a line. */
+export function tradeoffSvg(r: ReproResults): string {
+  const W = 640, H = 480, M = 56;
+  const pts = r.runs.filter((p) => Number.isFinite(p.source) && Number.isFinite(p.target));
+  const xs = pts.map((p) => p.target), ys = pts.map((p) => p.source);
+  const pad = 0.02;
+  const x0 = Math.max(0, Math.min(...xs) - pad), x1 = Math.min(1, Math.max(...xs) + pad);
+  const y0 = Math.max(0, Math.min(...ys) - pad), y1 = Math.min(1, Math.max(...ys) + pad);
+  const sx = (x: number) => M + ((x - x0) / Math.max(1e-6, x1 - x0)) * (W - 2 * M);
+  const sy = (y: number) => H - M - ((y - y0) / Math.max(1e-6, y1 - y0)) * (H - 2 * M);
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+    `<line x1="${M}" y1="${H - M}" x2="${W - M}" y2="${H - M}" stroke="black"/>`,
+    `<line x1="${M}" y1="${M}" x2="${M}" y2="${H - M}" stroke="black"/>`,
+    `<text x="${W / 2}" y="${H - 16}" text-anchor="middle">target accuracy (${r.tasks[r.tasks.length - 1].id}) %</text>`,
+    `<text x="16" y="${H / 2}" text-anchor="middle" transform="rotate(-90 16 ${H / 2})">source accuracy (earlier tasks) %</text>`,
+    `<text x="${W / 2}" y="24" text-anchor="middle" font-size="14">${r.scenario}, ${r.net}: trade-off fronts</text>`,
+  ];
+  for (let i = 0; i <= 4; i++) {
+    const x = x0 + ((x1 - x0) * i) / 4, y = y0 + ((y1 - y0) * i) / 4;
+    parts.push(`<text x="${sx(x)}" y="${H - M + 16}" text-anchor="middle">${(100 * x).toFixed(1)}</text>`);
+    parts.push(`<text x="${M - 6}" y="${sy(y) + 4}" text-anchor="end">${(100 * y).toFixed(1)}</text>`);
+  }
+  const methods = [...new Set(pts.map((p) => p.method))];
+  methods.forEach((m, i) => {
+    const mine = pts.filter((p) => p.method === m);
+    const front = paretoFront(mine);
+    if (front.length > 1) parts.push(`<polyline fill="none" stroke="${COLORS[m]}" stroke-width="2" points="${front.map((p) => `${sx(p.target)},${sy(p.source)}`).join(' ')}"/>`);
+    for (const p of mine) parts.push(`<circle cx="${sx(p.target)}" cy="${sy(p.source)}" r="4" fill="${COLORS[m]}"><title>${METHOD_LABELS[m]} ${knobText(p.knob)}: ${pct(p.source)} / ${pct(p.target)}</title></circle>`);
+    parts.push(`<circle cx="${W - M - 150}" cy="${M + 10 + 18 * i}" r="5" fill="${COLORS[m]}"/><text x="${W - M - 140}" y="${M + 14 + 18 * i}">${METHOD_LABELS[m]}</text>`);
+  });
+  parts.push('</svg>');
+  return parts.join('\n');
+}

@@ -1,0 +1,166 @@
+/**
+ * `npm run repro -- [flags]`: the lab's core, headless, for studies. Trains the source network once,
+ * then every requested method over the scenario's tasks (each knob of a sweep from the same source),
+ * prints progress and the results, and writes <out>/results.json, report.md, tradeoff.svg and every
+ * ResCL run's folded network as a tfjs model (model.json + weights.bin).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { Experiment, type ExperimentEvent, type RunResult } from '../src/core/experiment';
+import { criteriaOf, defaultTau } from '../src/core/metrics';
+import { isMethodName, isNetKind, METHOD_KNOBS, METHOD_NAMES, NET_KINDS, type MethodName } from '../src/core/names';
+import { disposeNet } from '../src/core/nets';
+import { modelArtifacts, modelJson, toLayersModel } from '../src/core/fold';
+import { SCENARIO_IDS } from '../src/data/registry';
+import { loadScenarioTasks } from '../src/data/scenarioNode';
+import { useBackend, type ScriptBackend } from './backend';
+import { parseFlags, parseNumberList, UsageError } from './cli';
+import { criteriaRows, markdownReport, resultsRows, textTable, tradeoffSvg, type ReproResults, type ReproRun } from './report';
+
+const BUNDLED = SCENARIO_IDS.filter((s) => s !== 'custom');
+const USAGE = `usage: npm run repro -- [flags]
+  --scenario <${BUNDLED.join('|')}>   (default mnist-fashion)
+  --net <${NET_KINDS.join('|')}>      (default mlp)
+  --method <${METHOD_NAMES.join('|')}|all>, or a comma list   (default all)
+  --lambdas <comma list>   each selected method's knob values (default: per method, see below)
+  --lambdas-rescl / --lambdas-lwf / --lambdas-ewc <comma list>   per-method override
+  --epochs <n> (default 3)   --train-limit <n per task> (default 10000)   --test-limit <n> (default: full test split)
+  --batch <n> (default 128)  --lr <x> (default 1e-3)   --alpha-lr <x> (default 1e-2)   --seed <n> (default 1)
+  --backend <cpu|wasm|webgpu> (default cpu; wasm trains MLPs ~5x faster here, but no convnets)
+  --out <dir> (default repro-out/<scenario>-<net>)
+Default knobs: ${Object.entries(METHOD_KNOBS).filter(([, k]) => k).map(([m, k]) => `${m} ${k?.knob} ∈ {${k?.defaults.join(', ')}}`).join('; ')}.`;
+
+function formatMs(ms: number): string {
+  const s = Math.round(ms / 1000);
+  return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+}
+
+async function main(): Promise<void> {
+  const flags = parseFlags(process.argv.slice(2), {
+    scenario: { kind: 'choice', choices: BUNDLED, default: 'mnist-fashion' },
+    net: { kind: 'choice', choices: [...NET_KINDS], default: 'mlp' },
+    method: { kind: 'list', default: 'all' },
+    lambdas: { kind: 'optional-string' },
+    'lambdas-rescl': { kind: 'optional-string' },
+    'lambdas-lwf': { kind: 'optional-string' },
+    'lambdas-ewc': { kind: 'optional-string' },
+    epochs: { kind: 'int', min: 1, max: 1000, default: 3 },
+    'train-limit': { kind: 'int', min: 10, max: 60000, default: 10000 },
+    'test-limit': { kind: 'int', min: 10, max: 10000, default: 10000 },
+    batch: { kind: 'int', min: 1, max: 4096, default: 128 },
+    lr: { kind: 'number', min: 1e-7, max: 1, default: 1e-3 },
+    'alpha-lr': { kind: 'number', min: 1e-7, max: 1, default: 1e-2 },
+    seed: { kind: 'int', min: 0, max: 2 ** 31 - 1, default: 1 },
+    backend: { kind: 'choice', choices: ['cpu', 'wasm', 'webgpu'], default: 'cpu' },
+    out: { kind: 'optional-string' },
+  }, USAGE);
+  const methodList = flags.method as string[];
+  const methods: MethodName[] = methodList.includes('all') ? [...METHOD_NAMES] : methodList.map((m) => {
+    if (!isMethodName(m)) throw new UsageError(`--method: unknown method '${m}' (${METHOD_NAMES.join(', ')}, all)`, USAGE);
+    return m;
+  });
+  const net = flags.net as string;
+  if (!isNetKind(net)) throw new UsageError(`--net: unknown network '${net}'`, USAGE);
+  if (flags.backend === 'wasm' && net !== 'mlp') throw new UsageError('--backend wasm cannot train convnets (tfjs-wasm has no Conv2DBackpropFilter): use --net mlp or another backend', USAGE);
+  const knobsOf = (m: MethodName): (number | null)[] => {
+    const spec = METHOD_KNOBS[m];
+    if (!spec) return [null];
+    const own = flags[`lambdas-${m}`] as string | undefined;
+    const shared = flags.lambdas as string | undefined;
+    if (own !== undefined) return parseNumberList(`lambdas-${m}`, own, USAGE);
+    if (shared !== undefined) return parseNumberList('lambdas', shared, USAGE);
+    return spec.defaults;
+  };
+  // τ needs fine-tuning's target accuracy: FT always runs when a method with a knob is compared.
+  if (!methods.includes('ft') && methods.some((m) => METHOD_KNOBS[m])) methods.unshift('ft');
+
+  const backend = await useBackend(flags.backend as ScriptBackend);
+  const scenario = flags.scenario as string;
+  const out = (flags.out as string | undefined) ?? path.join('repro-out', `${scenario}-${net}`);
+  mkdirSync(out, { recursive: true });
+  const tasks = await loadScenarioTasks(scenario, { seed: flags.seed as number, trainLimit: flags['train-limit'] as number, testLimit: flags['test-limit'] as number });
+  const stage = { epochs: flags.epochs as number, batchSize: flags.batch as number, learningRate: flags.lr as number, weightDecay: 1e-4, seed: flags.seed as number, reportIntervalMs: 100 };
+  const exp = new Experiment(tasks, { net, seed: flags.seed as number, stage, alphaLearningRate: flags['alpha-lr'] as number });
+  console.log(`ResCL Lab repro: ${scenario} (${tasks.map((t) => `${t.id}: ${t.train.count} train / ${t.test.count} test`).join(', ')}), net ${net}, backend ${backend}, seed ${flags.seed}`);
+  console.log(`methods: ${methods.map((m) => `${m}${METHOD_KNOBS[m] ? ` ${METHOD_KNOBS[m]?.knob} ∈ {${knobsOf(m).join(', ')}}` : ''}`).join('; ')}`);
+
+  const runs: ReproRun[] = [];
+  const started = performance.now();
+  let lastLine = 0;
+  const onEvent = (e: ExperimentEvent) => {
+    if (e.type !== 'progress') return;
+    const p = e.progress;
+    const now = performance.now();
+    if (!p.done && now - lastLine < 5000) return;
+    lastLine = now;
+    const label = e.method === 'source' ? 'source' : `${e.method}${e.knob === null ? '' : ` ${METHOD_KNOBS[e.method]?.knob}=${e.knob}`}`;
+    console.log(`[${label}] task ${e.taskIndex + 1}/${tasks.length} ${p.stage.padEnd(8)} step ${p.step}/${p.totalSteps}  loss ${p.loss.toFixed(4)}  ${Math.round(p.samplesPerSec)} samples/s  ${p.done ? `done in ${formatMs(p.elapsedMs)}` : `ETA ${formatMs(p.etaMs)}`}`);
+  };
+  for (const method of methods) {
+    for (const knob of knobsOf(method)) {
+      const t0 = performance.now();
+      let result: RunResult | null = null;
+      for await (const e of exp.runMethod(method, knob)) {
+        onEvent(e);
+        if (e.type === 'result') result = e.result;
+      }
+      if (!result) throw new Error(`${method} produced no result`);
+      const run: ReproRun = {
+        method, knob, accByTask: result.accByTask, accMatrix: result.accMatrix, paramCount: result.paramCount,
+        source: result.tradeoff.source, target: result.tradeoff.target, seconds: Math.round((performance.now() - t0) / 100) / 10,
+      };
+      if (result.fold) run.foldMaxAbsDiff = Math.max(...result.fold.map((f) => f.maxAbsDiff));
+      if (method === 'rescl') {
+        run.modelDir = `rescl-lambda-${knob}`;
+        await writeModel(result, path.join(out, run.modelDir));
+      }
+      disposeNet(result.net);
+      runs.push(run);
+      console.log(`=> ${method}${knob === null ? '' : ` ${knob}`}: ${tasks.map((t) => `${t.id} ${(100 * result!.accByTask[t.id]).toFixed(1)}%`).join(', ')}${run.foldMaxAbsDiff === undefined ? '' : `, fold max|Δlogit| ${run.foldMaxAbsDiff.toExponential(1)}`}`);
+    }
+  }
+  const ftRun = runs.find((r) => r.method === 'ft');
+  const tau = ftRun ? defaultTau(ftRun.target) : NaN;
+  const criteria: ReproResults['criteria'] = {};
+  for (const m of methods) criteria[m] = criteriaOf(runs.filter((r) => r.method === m), tau);
+  const results: ReproResults = {
+    scenario, net, seed: flags.seed as number, backend,
+    settings: { epochs: stage.epochs, trainLimit: flags['train-limit'], testLimit: flags['test-limit'], batch: stage.batchSize, lr: stage.learningRate, alphaLr: flags['alpha-lr'], weightDecay: stage.weightDecay, headWarmupSteps: exp.options.headWarmupSteps },
+    tasks: tasks.map((t) => ({ id: t.id, name: t.name, numClasses: t.train.numClasses })),
+    sourceAccuracy: exp.sourceTestAccuracy,
+    runs, criteria,
+    tauRule: `fine-tuning's target accuracy − 1 point = ${(100 * tau).toFixed(1)}%`,
+  };
+  exp.dispose();
+  writeFileSync(path.join(out, 'results.json'), JSON.stringify(results, null, 2));
+  writeFileSync(path.join(out, 'tradeoff.svg'), tradeoffSvg(results));
+  writeFileSync(path.join(out, 'report.md'), markdownReport(results, 'tradeoff.svg'));
+  const res = resultsRows(results);
+  const cri = criteriaRows(results);
+  console.log(`\nsource accuracy ${(100 * results.sourceAccuracy).toFixed(1)}%; accuracies in % on full test splits\n`);
+  console.log(textTable(res.header, res.rows));
+  console.log(`\ncriteria (τ = ${results.tauRule})\n`);
+  console.log(textTable(cri.header, cri.rows));
+  console.log(`\nwrote ${out}/results.json, report.md, tradeoff.svg (total ${formatMs(performance.now() - started)})`);
+}
+
+/** Writes a folded network as model.json + weights.bin (the tfjs layers-model format). */
+async function writeModel(result: RunResult, dir: string): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  const model = toLayersModel(result.net);
+  const artifacts = await modelArtifacts(model);
+  model.dispose();
+  const weights = artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(artifacts.weightData);
+  writeFileSync(path.join(dir, 'model.json'), JSON.stringify(modelJson(artifacts, 'weights.bin')));
+  writeFileSync(path.join(dir, 'weights.bin'), new Uint8Array(weights));
+}
+
+main().catch((e: unknown) => {
+  if (e instanceof UsageError) {
+    console.error(e.message);
+    process.exit(2);
+  }
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});

@@ -9,7 +9,7 @@ export class UsageError extends Error {
 }
 
 export type FlagSpec =
-  | { kind: 'choice'; choices: string[]; default: string }
+  | { kind: 'choice'; choices: readonly string[]; default: string }
   | { kind: 'list'; default: string }
   | { kind: 'int'; min: number; max: number; default: number }
   | { kind: 'number'; min: number; max: number; default: number }

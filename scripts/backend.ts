@@ -22,6 +22,8 @@ export async function useBackend(name: ScriptBackend): Promise<string> {
     const dawn = (await import('webgpu')) as { create: (flags: string[]) => GPU; globals: Record<string, unknown> };
     Object.assign(globalThis, dawn.globals);
     const gpu = dawn.create([]);
+    // tfjs-backend-webgpu checks navigator.gpu, which Node does not have.
+    Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true });
     const selection = await selectBackend('webgpu', { gpu, onFatalGpuError: (m) => { throw new Error(`WebGPU error: ${m}`); } });
     if (selection.backend !== 'webgpu') {
       throw new Error(`WebGPU unavailable: ${selection.refused.map((r) => `${r.name}: ${r.reason}`).join('; ')}`);

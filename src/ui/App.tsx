@@ -1,34 +1,69 @@
-import { useEffect, useState } from 'react';
-import { readBackendParam } from '../store/backendParam';
-import { useEngineStore } from '../store/engineStore';
+import { useEffect } from 'react';
+import { useLabStore } from '../store/labStore';
 import { BackendPanel } from './BackendPanel';
+import { ErrorBanner } from './ErrorBanner';
+import { LambdaPanel } from './LambdaPanel';
+import { AlphaCard, CurvesCard, MatrixCard, TradeoffCard } from './ResultsPanels';
+import { RunBar } from './RunBar';
+import { SetupPanel } from './SetupPanel';
+import { StageProgress } from './StageProgress';
 
 export function App() {
-  // Read once: the backend is chosen when the worker starts; changing it means reloading.
-  const [param] = useState(() => readBackendParam(window.location.search));
-  const start = useEngineStore((s) => s.start);
-  const stop = useEngineStore((s) => s.stop);
+  const start = useLabStore((s) => s.start);
+  const stop = useLabStore((s) => s.stop);
+  const notices = useLabStore((s) => s.urlNotices);
+  const restoredCount = useLabStore((s) => s.restoredCount);
+  const clearSaved = useLabStore((s) => s.clearSaved);
+  const backendNotice = notices.find((n) => n.startsWith('Unknown backend'));
+  const otherNotices = notices.filter((n) => n !== backendNotice);
 
   useEffect(() => {
-    start(param.preference);
+    start();
     return stop;
-  }, [param.preference, start, stop]);
+  }, [start, stop]);
 
   return (
     <div className="app">
       <header className="app-header">
-        <h1>ResCL Lab</h1>
-        <p className="subtitle">
-          Residual Continual Learning, trained in your browser. Training runs in a Web Worker on WebGPU
-          when your browser has it.
-        </p>
+        <div>
+          <h1>ResCL Lab</h1>
+          <p className="subtitle">
+            Residual Continual Learning (Lee et al., AAAI 2020), trained in your browser: learn a task, fine-tune on the next, then
+            combine both networks layer by layer and fold them back into one network of the original size.
+          </p>
+        </div>
+        <RunBar />
       </header>
-      <main>
-        <BackendPanel notice={param.notice} />
+      <ErrorBanner />
+      {otherNotices.length > 0 && (
+        <div className="notice" role="status" data-testid="url.notice">
+          {otherNotices.map((n) => <p key={n}>{n}</p>)}
+        </div>
+      )}
+      {restoredCount !== null && restoredCount > 0 && (
+        <p className="notice" role="status" data-testid="restored.notice">
+          {restoredCount} result{restoredCount > 1 ? 's' : ''} restored from an earlier session.{' '}
+          <button type="button" className="link" onClick={clearSaved}>Forget them</button>
+        </p>
+      )}
+      <main className="layout">
+        <div className="col-setup">
+          <SetupPanel />
+          <BackendPanel notice={backendNotice} />
+        </div>
+        <div className="col-results">
+          <StageProgress />
+          <LambdaPanel />
+          <TradeoffCard />
+          <AlphaCard />
+          <CurvesCard />
+          <MatrixCard />
+        </div>
       </main>
       <footer className="app-footer">
         <span>
-          Choose a backend with <code>?backend=auto|webgpu|webgl|cpu</code>
+          The setup lives in the URL (<code>?scenario=&amp;net=&amp;methods=&amp;epochs=&amp;trainLimit=&amp;seed=&amp;backend=&amp;lambda=</code>): copy the link to
+          reproduce a run. Results are kept in this browser (IndexedDB).
         </span>
       </footer>
     </div>

@@ -1,0 +1,158 @@
+/** Containers: select from the store, pass plain arrays to the charts (charts take props only). */
+import { useMemo, useState } from 'react';
+import { METHOD_LABELS, METHOD_NAMES } from '../core/names';
+import { ALPHA_HISTOGRAM_BINS, ALPHA_HISTOGRAM_RANGE } from '../engine/protocol';
+import { METHOD_KNOBS } from '../core/names';
+import {
+  describeStage, formatLambda, formatPercent, histogramBars, nearestResclPoint, sameLambda, taskNames, tradeoffSeries,
+} from '../store/labModel';
+import { knobName, useLabStore } from '../store/labStore';
+import { AccMatrix } from './charts/AccMatrix';
+import { AlphaHistogram } from './charts/AlphaHistogram';
+import { CurveChart, type CurveRow } from './charts/CurveChart';
+import { TradeoffChart } from './charts/TradeoffChart';
+import { Help } from './Help';
+
+export function TradeoffCard() {
+  const points = useLabStore((s) => s.points);
+  const sliderLambda = useLabStore((s) => s.sliderLambda);
+  const series = useMemo(() => tradeoffSeries(points, knobName), [points]);
+  const sel = nearestResclPoint(points, sliderLambda);
+  const selected = sel ? series.find((s) => s.method === 'rescl')?.points.find((p) => p.knob !== null && sel.knob !== null && sameLambda(p.knob, sel.knob)) ?? null : null;
+  return (
+    <section className="card" aria-labelledby="tradeoff-title">
+      <h2 id="tradeoff-title">Trade-off: source vs target accuracy</h2>
+      <div className="chart" data-testid="tradeoff.chart" data-points={points.length}
+        data-selected={selected ? `${selected.target.toFixed(2)},${selected.source.toFixed(2)}` : ''}>
+        {points.length ? <TradeoffChart series={series} labels={METHOD_LABELS} selected={selected} /> : <p className="empty">Points appear here as each method finishes.</p>}
+      </div>
+      <Help id="help-tradeoff">
+        Each point is one finished run: its accuracy on the new task (x) and the mean accuracy on earlier tasks (y). Lines are Pareto
+        fronts of each method's sweep (ResCL over λ, LwF over λ_o, EWC over λ_ewc); up and right is better. The ring is the network the
+        λ slider selects. Joint uses all data at once: an upper bound, not continual.
+      </Help>
+    </section>
+  );
+}
+
+export function AlphaCard() {
+  const points = useLabStore((s) => s.points);
+  const sliderLambda = useLabStore((s) => s.sliderLambda);
+  const live = useLabStore((s) => s.liveAlphas);
+  const runState = useLabStore((s) => s.runState);
+  const sel = nearestResclPoint(points, sliderLambda);
+  // While a combined stage streams, show it live; otherwise the selected network's final α.
+  const showLive = live !== null && (runState === 'running' || runState === 'paused' || !sel?.alphas);
+  const layers = showLive ? live.layers : (sel?.alphas ?? []);
+  const title = showLive ? `live, λ = ${formatLambda(live.lambda)}, step ${live.step}` : sel ? `λ = ${formatLambda(sel.knob)}` : '';
+  return (
+    <section className="card" aria-labelledby="alpha-title">
+      <div className="card-head">
+        <h2 id="alpha-title">α per layer</h2>
+        <span className="muted">{title}</span>
+      </div>
+      <div className="alpha-grid" data-testid="alpha.histogram" data-layers={layers.length} data-source={showLive ? 'live' : 'selected'}>
+        {layers.length === 0 && <p className="empty">The combined stage streams α here.</p>}
+        {layers.map((l) => (
+          <AlphaHistogram key={l.unit} unit={l.unit} bars={histogramBars(l, ALPHA_HISTOGRAM_RANGE, ALPHA_HISTOGRAM_BINS)}
+            meanSource={l.statsSource.mean} meanTarget={l.statsTarget.mean} />
+        ))}
+      </div>
+      <p className="legend-line">
+        <span className="swatch swatch-source" /> α<sub>s</sub> (source branch, starts at −0.5) <span className="swatch swatch-target" /> α<sub>t</sub> (target branch, starts at +0.5)
+      </p>
+      <Help id="help-alpha">
+        Each layer computes ReLU((1+α<sub>s</sub>)·z<sub>s</sub> + α<sub>t</sub>·z<sub>t</sub>), one α per output channel. Both start at ½ source + ½
+        target. The L1 decay pulls both to 0 — the source layer; a channel that keeps α<sub>t</sub> away from 0 is one the new task needs.
+      </Help>
+    </section>
+  );
+}
+
+export function CurvesCard() {
+  const stages = useLabStore((s) => s.stages);
+  const curves = useLabStore((s) => s.curves);
+  const currentKey = useLabStore((s) => s.currentStageKey);
+  const scenario = useLabStore((s) => s.scenario);
+  const [picked, setPicked] = useState<string | null>(null);
+  const key = picked && curves[picked] ? picked : currentKey;
+  const names = taskNames(scenario);
+  const rows: CurveRow[] = useMemo(() => (key ? curves[key] ?? [] : []).map((p) => {
+    const row: CurveRow = { step: p.step, loss: p.loss };
+    for (const [id, a] of Object.entries(p.acc ?? {})) row[`acc:${id}`] = 100 * a;
+    return row;
+  }), [curves, key]);
+  const tasks = (scenario?.tasks ?? []).map((t) => ({ id: t.id, name: names[t.id] ?? t.id }));
+  return (
+    <section className="card" aria-labelledby="curves-title">
+      <div className="card-head">
+        <h2 id="curves-title">Loss and accuracy</h2>
+        <select aria-label="Stage to show" value={key ?? ''} onChange={(e) => setPicked(e.target.value || null)} disabled={stages.length === 0}>
+          {stages.length === 0 && <option value="">no stage yet</option>}
+          {stages.map((s) => <option key={s.key} value={s.key}>{describeStage(s, METHOD_LABELS, knobName)}</option>)}
+        </select>
+      </div>
+      <div className="chart" data-testid="curves.chart">
+        {rows.length ? <CurveChart rows={rows} tasks={tasks} /> : <p className="empty">Curves of the running stage appear here.</p>}
+      </div>
+    </section>
+  );
+}
+
+export function MatrixCard() {
+  const points = useLabStore((s) => s.points);
+  const sliderLambda = useLabStore((s) => s.sliderLambda);
+  const scenario = useLabStore((s) => s.scenario);
+  const criteria = useLabStore((s) => s.criteria);
+  const setup = useLabStore((s) => s.setup);
+  const [method, setMethod] = useState<'selected' | string>('selected');
+  const sel = nearestResclPoint(points, sliderLambda);
+  const others = points.filter((p) => p.method !== 'rescl');
+  const shown = method === 'selected' ? sel : others.find((p) => `${p.method}|${p.knob}` === method) ?? sel;
+  const names = (scenario?.tasks ?? []).map((t) => t.name);
+  const matrixNames = names.length ? names : (shown?.accMatrix.map((_, i) => `task ${i + 1}`) ?? []);
+  const methods = METHOD_NAMES.filter((m) => setup.methods.includes(m) || criteria[m]);
+  return (
+    <section className="card" aria-labelledby="matrix-title">
+      <div className="card-head">
+        <h2 id="matrix-title">Accuracy matrix</h2>
+        <select aria-label="Network to show" value={method} onChange={(e) => setMethod(e.target.value)}>
+          <option value="selected">ResCL at the selected λ</option>
+          {others.map((p) => (
+            <option key={`${p.method}|${p.knob}`} value={`${p.method}|${p.knob}`}>
+              {METHOD_LABELS[p.method]}{p.knob !== null ? ` ${METHOD_KNOBS[p.method]?.knob}=${formatLambda(p.knob)}` : ''}
+            </option>
+          ))}
+        </select>
+      </div>
+      {shown ? (
+        <AccMatrix matrix={shown.accMatrix} taskNames={matrixNames}
+          caption={`${METHOD_LABELS[shown.method]}${shown.knob !== null ? ` ${METHOD_KNOBS[shown.method]?.knob ?? ''}=${formatLambda(shown.knob)}` : ''}: R[i][j], test accuracy (%) on task j after learning task i`} />
+      ) : (
+        <div data-testid="acc.matrix" className="empty">The matrix of the selected network appears when it finishes.</div>
+      )}
+      <h3>The paper's two criteria</h3>
+      <table className="criteria" data-testid="criteria.table">
+        <thead>
+          <tr><th scope="col">Method</th><th scope="col">max average accuracy</th><th scope="col">source acc. at target ≥ τ</th></tr>
+        </thead>
+        <tbody>
+          {methods.map((m) => {
+            const c = criteria[m];
+            return (
+              <tr key={m}>
+                <th scope="row">{METHOD_LABELS[m]}</th>
+                <td>{c ? formatPercent(c.maxAvgAcc) : '—'}</td>
+                <td>{c ? (c.srcAccAtTau === null ? <span className="muted">not reachable (τ = {formatPercent(c.tau)})</span> : `${formatPercent(c.srcAccAtTau)} (τ = ${formatPercent(c.tau)})`) : '—'}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+      <Help id="help-criteria">
+        Fair comparisons that do not depend on one knob value: (1) the best (source + target)/2 over the sweep; (2) the best source accuracy
+        among settings whose target accuracy reaches τ (fine-tuning's target accuracy minus one point).
+      </Help>
+    </section>
+  );
+}

@@ -1,0 +1,73 @@
+import { CartesianGrid, Legend, ResponsiveContainer, Scatter, ScatterChart, Tooltip, XAxis, YAxis } from 'recharts';
+import type { MethodName } from '../../core/names';
+import type { PlanePoint, TradeoffSeries } from '../../store/labModel';
+import { METHOD_COLORS } from './palette';
+
+export interface TradeoffChartProps {
+  series: TradeoffSeries[];
+  labels: Record<MethodName, string>;
+  /** the selected ResCL point (drawn as a ring) */
+  selected: PlanePoint | null;
+  height?: number;
+}
+
+function fmt(v: number): string {
+  return `${v.toFixed(1)}%`;
+}
+
+/** Target accuracy (x) against source accuracy (y), one series per method, fronts as lines. */
+export function TradeoffChart({ series, labels, selected, height = 320 }: TradeoffChartProps) {
+  const all = series.flatMap((s) => s.points);
+  const lo = all.length ? Math.max(0, Math.floor(Math.min(...all.flatMap((p) => [p.source, p.target])) / 5) * 5 - 5) : 0;
+  return (
+    <ResponsiveContainer width="100%" height={height}>
+      <ScatterChart margin={{ top: 8, right: 16, bottom: 24, left: 4 }}>
+        <CartesianGrid strokeDasharray="3 3" className="chart-grid" />
+        <XAxis type="number" dataKey="target" name="target accuracy" domain={[lo, 100]} tickFormatter={(v: number) => `${v}`}
+          label={{ value: 'target (new task) accuracy, %', position: 'insideBottom', offset: -12 }} />
+        <YAxis type="number" dataKey="source" name="source accuracy" domain={[lo, 100]} width={48}
+          label={{ value: 'source accuracy, %', angle: -90, position: 'insideLeft', offset: 12, style: { textAnchor: 'middle' } }} />
+        <Tooltip
+          cursor={{ strokeDasharray: '3 3' }}
+          formatter={(value, name) => [fmt(Number(value)), String(name)]}
+          labelFormatter={() => ''}
+        />
+        <Legend verticalAlign="top" height={28} />
+        {series.map((s) => (
+          <Scatter
+            key={s.method}
+            name={labels[s.method]}
+            data={s.points}
+            fill={METHOD_COLORS[s.method]}
+            shape={s.front.length ? 'circle' : 'diamond'}
+            isAnimationActive={false}
+          />
+        ))}
+        {series.filter((s) => s.front.length > 1).map((s) => (
+          <Scatter
+            key={`${s.method}-front`}
+            name={`${labels[s.method]} front`}
+            legendType="none"
+            data={s.front}
+            fill={METHOD_COLORS[s.method]}
+            line={{ stroke: METHOD_COLORS[s.method], strokeWidth: 2 }}
+            shape={() => <g />}
+            isAnimationActive={false}
+          />
+        ))}
+        {selected && (
+          <Scatter
+            name="selected λ"
+            data={[selected]}
+            fill="none"
+            legendType="circle"
+            shape={(props: { cx?: number; cy?: number }) => (
+              <circle cx={props.cx} cy={props.cy} r={9} fill="none" stroke="currentColor" strokeWidth={2.5} className="selected-ring" />
+            )}
+            isAnimationActive={false}
+          />
+        )}
+      </ScatterChart>
+    </ResponsiveContainer>
+  );
+}

@@ -160,13 +160,15 @@ export class Experiment {
     if (this.source) return;
     const net = buildNet(this.options.net, this.options.seed, this.options.width);
     addHead(net, this.tasks[0].id, this.tasks[0].train.numClasses, this.options.seed);
+    let trained = false;
     try {
       for await (const progress of trainSource(net, this.tasks[0].id, this.train[0], this.stageOptions(0))) {
         yield { type: 'progress', method: 'source', knob: null, taskIndex: 0, progress };
       }
-    } catch (e) {
-      disposeNet(net);
-      throw e;
+      trained = true;
+    } finally {
+      // also on return() (a consumer stopping the run), not only on a throw
+      if (!trained) disposeNet(net);
     }
     this.sourceAccuracy = await evaluateAccuracy(plainForward(net), 0, this.test[0]);
     this.source = net;
@@ -200,13 +202,15 @@ export class Experiment {
   private async *finetuned(prev: Net, k: number, method: MethodName, knob: number | null): AsyncGenerator<ExperimentEvent, Net, undefined> {
     if (k === 1 && prev === this.source && this.firstFinetuned) return cloneNet(this.firstFinetuned);
     const net = this.withNewHead(prev, k);
+    let trained = false;
     try {
       for await (const progress of trainFinetune(net, this.tasks[k].id, this.train[k], this.finetuneOptions(k))) {
         yield { type: 'progress', method, knob, taskIndex: k, progress };
       }
-    } catch (e) {
-      disposeNet(net);
-      throw e;
+      trained = true;
+    } finally {
+      // also on return() (a consumer stopping the run), not only on a throw
+      if (!trained) disposeNet(net);
     }
     if (k === 1 && prev === this.source) this.firstFinetuned = cloneNet(net);
     return net;
@@ -230,10 +234,12 @@ export class Experiment {
     let ewc: EwcMemory | null = null;
     let prev = source;
     const release = (net: Net) => { if (net !== source) disposeNet(net); };
+    let finished = false;
+    let next: Net | null = null;
     try {
       for (let k = 1; k < this.tasks.length; k++) {
         const taskId = this.tasks[k].id;
-        let next: Net;
+        next = null;
         switch (method) {
           case 'ft':
             next = yield* this.finetuned(prev, k, method, knob);
@@ -307,12 +313,16 @@ export class Experiment {
         }
         release(prev);
         prev = next;
+        next = null;
         accMatrix.push(await this.evaluateRow(prev, k));
       }
-    } catch (e) {
-      release(prev);
-      throw e;
+      finished = true;
     } finally {
+      // on a throw or a return() (the consumer stopped): free the nets this run made
+      if (!finished) {
+        if (next) disposeNet(next);
+        release(prev);
+      }
       if (ewc && ewc !== this.firstFisher) disposeMemory(ewc);
     }
     const result = this.resultOf(method, knob, accMatrix, prev, folds.length ? folds : undefined, alphas);
@@ -341,13 +351,15 @@ export class Experiment {
   private async *runJoint(): AsyncGenerator<ExperimentEvent, void, undefined> {
     const net = buildNet(this.options.net, this.options.seed, this.options.width);
     this.tasks.forEach((t, k) => addHead(net, t.id, t.train.numClasses, this.options.seed + k));
+    let trained = false;
     try {
       for await (const progress of trainJoint(net, this.tasks.map((t) => t.id), this.train, this.stageOptions(0))) {
         yield { type: 'progress', method: 'joint', knob: null, taskIndex: this.tasks.length - 1, progress };
       }
-    } catch (e) {
-      disposeNet(net);
-      throw e;
+      trained = true;
+    } finally {
+      // also on return() (a consumer stopping the run), not only on a throw
+      if (!trained) disposeNet(net);
     }
     const row = await this.evaluateRow(net, this.tasks.length - 1);
     const accMatrix: AccuracyMatrix = this.tasks.map((_, i) => (i === this.tasks.length - 1 ? row : []));

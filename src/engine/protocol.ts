@@ -12,7 +12,7 @@
  */
 
 import type { MethodName, NetKind } from '../core/names';
-import { isMethodName, isNetKind } from '../core/names';
+import { METHOD_KNOBS, isMethodName, isNetKind } from '../core/names';
 import type { ScenarioId } from '../data/registry';
 import { isScenarioId } from '../data/registry';
 
@@ -93,7 +93,24 @@ export interface RunConfig {
   methods: MethodName[];
   /** knob values swept per method (ResCL's λ grid, LwF's λ_o, EWC's λ_ewc) */
   sweep: Partial<Record<MethodName, number[]>>;
+  /** optional cap on the steps of every stage (quick demos, tests, benchmarks); absent = all epochs */
+  maxStepsPerStage?: number;
 }
+
+/** The settings the engine uses until a `configure` arrives. */
+export const DEFAULT_RUN_CONFIG: RunConfig = {
+  net: 'mlp',
+  epochs: 1,
+  batchSize: 64,
+  learningRate: 1e-3,
+  alphaLearningRate: 1e-2,
+  weightDecay: 1e-4,
+  headWarmupSteps: 20,
+  seed: 1,
+  lambda: 1e-3,
+  methods: ['rescl', 'ft', 'lwf'],
+  sweep: { rescl: METHOD_KNOBS.rescl?.defaults ?? [], lwf: METHOD_KNOBS.lwf?.defaults ?? [] },
+};
 
 /** Limits the engine enforces on a RunConfig (out-of-range values are refused with `bad-field`). */
 export const RUN_CONFIG_LIMITS = {
@@ -107,6 +124,7 @@ export const RUN_CONFIG_LIMITS = {
   lambda: [0, 100],
   knob: [0, 1e6],
   sweepLength: [0, 32],
+  maxStepsPerStage: [1, 1_000_000],
 } as const;
 
 /** Loads a bundled scenario (answered by `scenarioLoaded`). Replaces the current tasks only on success. */
@@ -201,10 +219,16 @@ export interface RestoreCommand extends CommandBase { type: 'restore' }
 /** Deletes every saved network and result. */
 export interface ClearSavedCommand extends CommandBase { type: 'clearSaved' }
 
+/**
+ * Resumes the run that `restored.interrupted` describes (a reload or crash cut it short): reloads its
+ * scenario and settings, restores the finished stages from storage and continues from there.
+ */
+export interface ResumeInterruptedCommand extends CommandBase { type: 'resumeInterrupted' }
+
 export type EngineCommand =
   | HelloCommand | LoadScenarioCommand | LoadCustomCommand | ConfigureCommand | RunCommand
   | PauseCommand | ResumeCommand | StepCommand | StopCommand | SetLambdaCommand | TrainLambdaCommand
-  | ExportCommand | ImportModelCommand | RestoreCommand | ClearSavedCommand;
+  | ExportCommand | ImportModelCommand | RestoreCommand | ClearSavedCommand | ResumeInterruptedCommand;
 export type CommandType = EngineCommand['type'];
 
 /** A command as the client passes it to `send`: `v` is stamped by the client. */
@@ -359,6 +383,11 @@ export interface TradeoffPointEvent extends EventBase {
 export interface CriteriaEvent extends EventBase {
   type: 'criteria';
   byMethod: Partial<Record<MethodName, { maxAvgAcc: number; tau: number; srcAccAtTau: number | null }>>;
+  /**
+   * Where τ came from: fine-tuning's target accuracy − 1 point ('ft'), else ResCL at λ = 0 − 1 point
+   * ('rescl-lambda0'), else the best target accuracy of any finished point − 1 point ('best-target').
+   */
+  tauFrom?: 'ft' | 'rescl-lambda0' | 'best-target';
 }
 
 /** A few test images with the selected network's predictions. */
@@ -399,7 +428,9 @@ export interface RestoredEvent extends EventBase {
   type: 'restored';
   points: TradeoffPointEvent[];
   /** a run that a reload or crash interrupted, resumable from its last finished stage */
-  interrupted: { scenario: ScenarioId; config: RunConfig; lastStage: string } | null;
+  interrupted: { scenario: ScenarioId; config: RunConfig; lastStage: string; seed?: number; trainLimit?: number | null; testLimit?: number | null; mode?: RunCommand['mode'] } | null;
+  /** the scenario and settings the restored points belong to (null when nothing is saved) */
+  session?: { scenario: ScenarioId; seed: number; trainLimit: number | null; testLimit: number | null; config: RunConfig } | null;
 }
 
 export type EngineEvent =
@@ -456,6 +487,7 @@ function checkRunConfig(c: unknown): string | null {
     checkNumber('config.headWarmupSteps', cfg.headWarmupSteps, L.headWarmupSteps, true),
     checkNumber('config.seed', cfg.seed, L.seed, true),
     checkNumber('config.lambda', cfg.lambda, L.lambda),
+    cfg.maxStepsPerStage === undefined ? null : checkNumber('config.maxStepsPerStage', cfg.maxStepsPerStage, L.maxStepsPerStage, true),
   );
 }
 
@@ -506,6 +538,7 @@ const commandCheckers: { [K in CommandType]: FieldChecker } = {
   ),
   restore: none,
   clearSaved: none,
+  resumeInterrupted: none,
 };
 
 function describe(value: unknown): string {

@@ -14,7 +14,7 @@ interface FoldedFile {
   modelTopology: unknown;
   weightSpecs: unknown[];
   weightData: string;
-  tasks: string[];
+  tasks: { id: string; name: string; classNames: string[] }[];
   provenance: { scenario: string; net: string; seed: number; lambda: number; accByTask: Record<string, number>; foldMaxAbsDiff: number; paramCount: number };
 }
 
@@ -68,7 +68,7 @@ test.describe.serial('the lab, end to end on the cpu backend', () => {
     expect(folded.provenance).toMatchObject({ scenario: 'split-mnist', net: 'mlp', seed: 1 });
     expect(folded.provenance.lambda).toBeCloseTo(lambda, 12);
     expect(folded.provenance.foldMaxAbsDiff).toBeLessThan(1e-3);
-    expect(folded.tasks).toEqual(['mnist-0-4', 'mnist-5-9']);
+    expect(folded.tasks.map((t) => t.id)).toEqual(['mnist-0-4', 'mnist-5-9']);
 
     const tfjsFiles = await lab.exportFiles('export.tfjs', 2);
     const names = tfjsFiles.map((d) => d.suggestedFilename()).sort();
@@ -78,7 +78,7 @@ test.describe.serial('the lab, end to end on the cpu backend', () => {
 
     // 5. the exported JSON loads with stock tf.loadLayersModel and scores what the page reported
     const reported: Record<string, number> = {};
-    for (const id of folded.tasks) reported[id] = Number(await page.getByTestId(`selected.acc.${id}`).getAttribute('data-value'));
+    for (const { id } of folded.tasks) reported[id] = Number(await page.getByTestId(`selected.acc.${id}`).getAttribute('data-value'));
     await page.addScriptTag({ path: 'node_modules/@tensorflow/tfjs/dist/tf.min.js' });
     const measured = await page.evaluate(async (file: FoldedFile) => {
       const tf = (window as unknown as { tf: typeof tfjs }).tf;
@@ -127,20 +127,12 @@ test.describe.serial('the lab, end to end on the cpu backend', () => {
     await page.getByTestId('import.file').setInputFiles(jsonPath);
     await expect(page.getByTestId('import.result')).toBeVisible();
     await page.screenshot({ path: `${ARTIFACTS}/lab-after-import.png`, fullPage: true });
-    expect(pageErrors).toEqual([]);
-  });
 
-  test('results survive a reload (restored from IndexedDB)', async ({ page }) => {
-    // Runs after the first test in the same browser profile? Playwright gives each test a fresh context,
-    // so this one runs a tiny experiment itself, reloads, and expects the points back.
-    test.setTimeout(5 * 60_000);
-    const lab = new LabPage(page);
-    await lab.open('?scenario=split-mnist&net=mlp&epochs=1&trainLimit=200&backend=cpu&methods=rescl,ft', 'cpu');
-    await lab.runToDone(4 * 60_000);
-    const points = await lab.tradeoff.getAttribute('data-points');
+    // 8. results survive a reload (the engine's IndexedDB store answers `restore`)
     await page.reload();
     await expect(page.getByTestId('restored.notice')).toBeVisible();
-    await expect(lab.tradeoff).toHaveAttribute('data-points', points ?? '');
+    await expect(lab.tradeoff).toHaveAttribute('data-points', String(pointsAfterRun + 1));
+    expect(pageErrors).toEqual([]);
   });
 
   test('the setup in the URL: out-of-range values are clamped with a notice (phone, dark)', async ({ page }) => {

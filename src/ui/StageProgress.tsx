@@ -23,7 +23,7 @@ export function StageProgress() {
         <progress max={1} value={fraction} aria-label="progress of the current stage" />
         <dl className="stats">
           <div><dt>step</dt><dd>{current ? `${current.step} / ${current.totalSteps}` : '—'}</dd></div>
-          <div><dt>epoch</dt><dd>{current && current.epochs ? `${current.epoch} / ${current.epochs}` : '—'}</dd></div>
+          <div><dt>epoch</dt><dd>{current && current.epochs ? `${Math.min(current.epochs, current.epoch + 1)} / ${current.epochs}` : '—'}</dd></div>
           <div><dt>ETA</dt><dd>{current && !current.done ? formatDuration(current.etaMs) : '—'}</dd></div>
           <div><dt>loss</dt><dd>{current?.loss !== null && current?.loss !== undefined ? current.loss.toFixed(4) : '—'}</dd></div>
           <div><dt>samples/s</dt><dd>{current?.samplesPerSec ? Math.round(current.samplesPerSec).toLocaleString('en') : '—'}</dd></div>

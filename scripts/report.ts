@@ -52,7 +52,7 @@ export function markdownTable(header: string[], rows: string[][]): string {
 
 /** Header and rows of the per-run results table (accuracies in %). */
 export function resultsRows(r: ReproResults): { header: string[]; rows: string[][] } {
-  const header = ['method', 'knob', ...r.tasks.map((t) => t.id), 'average', 'params', 'fold max|Δ|'];
+  const header = ['method', 'knob', ...r.tasks.map((t) => t.id), 'average', 'params', 'fold max abs Δlogit'];
   const rows = r.runs.map((run) => {
     const accs = r.tasks.map((t) => run.accByTask[t.id]);
     const avg = accs.reduce((a, b) => a + b, 0) / accs.length;

@@ -128,7 +128,9 @@ export function tradeoffSvg(r: ReproResults): string {
     const front = paretoFront(mine);
     if (front.length > 1) parts.push(`<polyline fill="none" stroke="${COLORS[m]}" stroke-width="2" points="${front.map((p) => `${sx(p.target)},${sy(p.source)}`).join(' ')}"/>`);
     for (const p of mine) parts.push(`<circle cx="${sx(p.target)}" cy="${sy(p.source)}" r="4" fill="${COLORS[m]}"><title>${METHOD_LABELS[m]} ${knobText(p.knob)}: ${pct(p.source)} / ${pct(p.target)}</title></circle>`);
-    parts.push(`<circle cx="${W - M - 150}" cy="${M + 10 + 18 * i}" r="5" fill="${COLORS[m]}"/><text x="${W - M - 140}" y="${M + 14 + 18 * i}">${METHOD_LABELS[m]}</text>`);
+    // legend in the lower left, where the plane of a continual-learning sweep is empty
+    const ly = H - M - 14 - 18 * (methods.length - 1 - i);
+    parts.push(`<circle cx="${M + 16}" cy="${ly}" r="5" fill="${COLORS[m]}"/><text x="${M + 26}" y="${ly + 4}">${METHOD_LABELS[m]}</text>`);
   });
   parts.push('</svg>');
   return parts.join('\n');

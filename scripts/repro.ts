@@ -4,7 +4,7 @@
  * prints progress and the results, and writes <out>/results.json, report.md, tradeoff.svg and every
  * ResCL run's folded network as a tfjs model (model.json + weights.bin).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Experiment, type ExperimentEvent, type RunResult } from '../src/core/experiment';
@@ -29,6 +29,7 @@ const USAGE = `usage: npm run repro -- [flags]
   --batch <n> (default 128)  --lr <x> (default 1e-3)   --alpha-lr <x> (default 1e-2)   --seed <n> (default 1)
   --backend <cpu|wasm|webgpu> (default cpu; wasm trains MLPs ~5x faster here, but no convnets)
   --out <dir> (default repro-out/<scenario>-<net>)
+  --render <dir>   only rewrite <dir>/report.md and tradeoff.svg from <dir>/results.json
 Default knobs: ${Object.entries(METHOD_KNOBS).filter(([, k]) => k).map(([m, k]) => `${m} ${k?.knob} ∈ {${k?.defaults.join(', ')}}`).join('; ')}.`;
 
 function formatMs(ms: number): string {
@@ -54,7 +55,14 @@ async function main(): Promise<void> {
     seed: { kind: 'int', min: 0, max: 2 ** 31 - 1, default: 1 },
     backend: { kind: 'choice', choices: ['cpu', 'wasm', 'webgpu'], default: 'cpu' },
     out: { kind: 'optional-string' },
+    render: { kind: 'optional-string' },
   }, USAGE);
+  if (flags.render !== undefined) {
+    const dir = flags.render as string;
+    writeReports(JSON.parse(readFileSync(path.join(dir, 'results.json'), 'utf8')) as ReproResults, dir);
+    console.log(`rewrote ${dir}/report.md and tradeoff.svg`);
+    return;
+  }
   const methodList = flags.method as string[];
   const methods: MethodName[] = methodList.includes('all') ? [...METHOD_NAMES] : methodList.map((m) => {
     if (!isMethodName(m)) throw new UsageError(`--method: unknown method '${m}' (${METHOD_NAMES.join(', ')}, all)`, USAGE);
@@ -134,8 +142,7 @@ async function main(): Promise<void> {
   };
   exp.dispose();
   writeFileSync(path.join(out, 'results.json'), JSON.stringify(results, null, 2));
-  writeFileSync(path.join(out, 'tradeoff.svg'), tradeoffSvg(results));
-  writeFileSync(path.join(out, 'report.md'), markdownReport(results, 'tradeoff.svg'));
+  writeReports(results, out);
   const res = resultsRows(results);
   const cri = criteriaRows(results);
   console.log(`\nsource accuracy ${(100 * results.sourceAccuracy).toFixed(1)}%; accuracies in % on full test splits\n`);
@@ -143,6 +150,11 @@ async function main(): Promise<void> {
   console.log(`\ncriteria (τ = ${results.tauRule})\n`);
   console.log(textTable(cri.header, cri.rows));
   console.log(`\nwrote ${out}/results.json, report.md, tradeoff.svg (total ${formatMs(performance.now() - started)})`);
+}
+
+function writeReports(results: ReproResults, dir: string): void {
+  writeFileSync(path.join(dir, 'tradeoff.svg'), tradeoffSvg(results));
+  writeFileSync(path.join(dir, 'report.md'), markdownReport(results, 'tradeoff.svg'));
 }
 
 /** Writes a folded network as model.json + weights.bin (the tfjs layers-model format). */

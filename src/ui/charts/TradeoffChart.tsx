@@ -41,7 +41,7 @@ export function TradeoffChart({ series, labels, selected, height = 320 }: Tradeo
           formatter={(value, name) => [fmt(Number(value)), String(name)]}
           labelFormatter={() => ''}
         />
-        <Legend verticalAlign="top" height={28} />
+        <Legend verticalAlign="top" wrapperStyle={{ paddingBottom: 8 }} />
         {series.map((s) => (
           <Scatter
             key={s.method}

@@ -59,3 +59,18 @@ export function createEngineClient(options: EngineClientOptions = {}): EngineCli
     },
   };
 }
+
+/** What the test hook exposes on `window.__resclEngine` (dev builds, or any build with `?e2e` in the URL). */
+export interface EngineTestHook {
+  /** Starts a separate engine worker (independent of the one the store uses). */
+  create: (options?: EngineClientOptions) => EngineClient;
+}
+
+declare global {
+  interface Window { __resclEngine?: EngineTestHook }
+}
+
+// Test-only hook for e2e specs and benchmarks; never installed in a production page without ?e2e.
+if (typeof window !== 'undefined' && (import.meta.env.DEV || new URLSearchParams(window.location.search).has('e2e'))) {
+  window.__resclEngine = { create: createEngineClient };
+}

@@ -16,7 +16,15 @@ function post(event: EngineEvent, transfer?: Transferable[]): void {
 }
 
 async function fetchBytes(path: string): Promise<ArrayBuffer> {
-  const response = await fetch(new URL(`/data/${path}`, self.location.origin));
+  const url = new URL(`/data/${path}`, self.location.origin);
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch {
+    // Chromium fails a fetch whose body does not fit its HTTP cache (ERR_CACHE_WRITE_FAILURE, seen
+    // with the 47 MB training images in a fresh headless profile): fetch once more, bypassing the cache.
+    response = await fetch(url, { cache: 'no-store' });
+  }
   if (!response.ok) throw new Error(`GET /data/${path}: HTTP ${response.status}`);
   return response.arrayBuffer();
 }

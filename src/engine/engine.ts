@@ -8,7 +8,7 @@
  * - `handle(raw)` validates and answers every message; it never throws. Long work (runs) goes on in
  *   the background; control commands (pause, resume, step, stop, setLambda) act at the next step.
  * - Events are small and throttled: progress ≤ 1000/reportIntervalMs per second, α histograms and
- *   live accuracies every `evalEveryMs`.
+ *   live accuracies every `evalEveryMs` (and at most 1/20 of the time: each waits 20x the last one's cost).
  * - Finished networks and points are saved to `storage` under a session key (scenario + settings),
  *   and the run's last finished stage too, so a reload can resume it (`resumeInterrupted`).
  */
@@ -147,6 +147,8 @@ export class Engine {
   private lastYield = 0;
   private lastPost = 0;
   private lastEval = 0;
+  /** ms the last live evaluation took: the next one waits ≥ 20x that (live evaluation ≤ ~5% of the time) */
+  private evalCost = 0;
   private stageKey = '';
   private detail = '';
   private run: RunRecord | null = null;
@@ -597,11 +599,12 @@ export class Engine {
     if (stage === 'combine' && this.live) {
       if (e.method === 'rescl' && this.run && (this.run.mode === 'rescl' || this.run.mode === 'full') && this.stageIsLive(e.knob)) event.lambda = this.liveLambda;
       else if (e.knob !== null) event.lambda = e.knob;
-      if (p.done || stepping || now - this.lastEval >= this.deps.evalEveryMs) {
-        this.lastEval = now;
+      if (p.done || stepping || now - this.lastEval >= Math.max(this.deps.evalEveryMs, 20 * this.evalCost)) {
         event.accByTask = await this.liveAccuracy(this.live.combined, this.live.taskIndex);
         const alphas = await readAlphas(this.live.combined);
         this.post({ type: 'alphaHistogram', v: PROTOCOL_VERSION, lambda: event.lambda ?? 0, step: p.step, layers: histograms(alphas) });
+        this.lastEval = performance.now();
+        this.evalCost = this.lastEval - now;
       }
     }
     this.post(event);

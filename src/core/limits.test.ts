@@ -21,7 +21,7 @@ describe('ResCL limits on real data (split-mnist, small mlp, 500 images per task
     // width 0.25: a 784-100-100 mlp, so the suite stays fast on tfjs-cpu
     exp = new Experiment(tasks, {
       net: 'mlp', width: 0.25, seed: 1, headWarmupSteps: 10, alphaLearningRate: 2e-2,
-      stage: { epochs: 6, batchSize: 50, learningRate: 2e-3, weightDecay: 1e-4, seed: 1, reportIntervalMs: 1000 },
+      stage: { epochs: 6, batchSize: 50, learningRate: 3e-3, weightDecay: 1e-4, seed: 1, reportIntervalMs: 1000 },
     });
   });
   afterAll(() => exp.dispose());
@@ -35,8 +35,9 @@ describe('ResCL limits on real data (split-mnist, small mlp, 500 images per task
     expect(source).toBeGreaterThan(0.9);
     expect(keep.accByTask[a]).toBeGreaterThanOrEqual(source - 0.01);
     expect(free.accByTask[b]).toBeGreaterThanOrEqual(ft.accByTask[b] - 0.02);
-    // fine-tuning forgets, which is what makes the first check meaningful
+    // fine-tuning forgets more than a point, which is what makes the first check meaningful
     expect(ft.accByTask[a]).toBeLessThan(source - 0.01);
+    expect(ft.accByTask[a]).toBeLessThan(keep.accByTask[a]);
     [ft, keep, free].forEach((r) => disposeNet(r.net));
   }, 300_000);
 });

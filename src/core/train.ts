@@ -95,7 +95,8 @@ async function* trainingLoop(cfg: LoopConfig): AsyncGenerator<StageProgress, voi
   const warmupOptimizer = cfg.warmupVariables && (cfg.warmupSteps ?? 0) > 0
     ? { variables: cfg.warmupVariables, optimizer: tf.train.adam(cfg.groups[0].learningRate) } : null;
   const extraPlans = (cfg.extraData ?? []).map((d, i) => batchPlan(d.count, options.batchSize, Number.MAX_SAFE_INTEGER, options.seed + 101 * (i + 1)));
-  const warmupSteps = cfg.warmupSteps ?? 0;
+  // The head warm-up never takes more than a tenth of a stage, so short (live) runs still train the trunk.
+  const warmupSteps = Math.min(cfg.warmupSteps ?? 0, Math.floor(totalSteps / 10));
   const start = performance.now();
   let lastReport = start;
   let samplesSinceReport = 0;
@@ -205,7 +206,7 @@ function trainPlain(
 
 /** Options of the fine-tuning stage. */
 export interface FinetuneOptions extends StageOptions {
-  /** steps during which only the new head trains (lab choice, as LwF does) */
+  /** steps during which only the new head trains (lab choice, as LwF does); at most a tenth of the stage */
   headWarmupSteps: number;
 }
 

@@ -8,9 +8,9 @@ import { Help } from './Help';
 import { SampleGrid } from './SampleGrid';
 
 const NET_HELP: Record<NetKind, string> = {
-  mlp: 'MLP: two dense layers of 256 units; fastest. Each dense layer gets its own α_s, α_t per unit.',
-  conv4: 'Conv-4: four 3×3 conv layers with BN and pooling; α per output channel.',
-  resnet8: 'ResNet-8: pre-activation residual blocks; the BN before each block is combined too. Slowest.',
+  mlp: 'MLP 784-400-400 with ReLU; fastest. Each dense layer gets its own α_s, α_t per unit.',
+  conv4: 'Conv-4: 3×3 convs with 32, 32, 64, 64 channels (BN, ReLU, two max-pools), then dense 256; α per output channel.',
+  resnet8: 'ResNet-8: a stem conv and three pre-activation residual blocks (16, 32, 64 channels); the BN before each block is combined too. Slowest.',
 };
 
 const METHOD_HELP: Record<MethodName, string> = {

@@ -7,14 +7,25 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/engine/backend';
+import { registerFastKernels } from '../src/kernels';
 
 export type ScriptBackend = 'cpu' | 'wasm' | 'webgpu';
 
-export async function useBackend(name: ScriptBackend): Promise<string> {
+export interface UseBackendOptions {
+  /** Keep tfjs's own kernels only (no src/kernels replacements): the `--stock` baseline. */
+  stock?: boolean;
+}
+
+/**
+ * Sets the backend and, unless `stock`, registers the lab's faster kernels on it (src/kernels).
+ * Returns the backend name.
+ */
+export async function useBackend(name: ScriptBackend, options: UseBackendOptions = {}): Promise<string> {
   if (name === 'cpu') {
     await tf.setBackend('cpu');
   } else if (name === 'wasm') {
-    // tfjs-wasm (XNNPACK, SIMD) trains MLPs well; it has no Conv2DBackpropFilter, so no convnets.
+    // tfjs-wasm (XNNPACK, SIMD; single-threaded in Node). Its own kernels have no
+    // Conv2DBackpropFilter, so convnets train on wasm only with src/kernels registered.
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     wasm.setWasmPaths(`${process.cwd()}/node_modules/@tensorflow/tfjs-backend-wasm/dist/`);
     await tf.setBackend('wasm');
@@ -32,5 +43,6 @@ export async function useBackend(name: ScriptBackend): Promise<string> {
   }
   await tf.ready();
   if (tf.getBackend() !== name) throw new Error(`asked for the ${name} backend but tfjs runs on ${tf.getBackend()}`);
+  if (!options.stock) registerFastKernels(name);
   return name;
 }

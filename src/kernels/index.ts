@@ -1,0 +1,2 @@
+/** Faster kernels for the lab's backends; see README.md for the contract. */
+export { fastKernelNames, fastKernelsActive, registerFastKernels, restoreStockKernels } from './register';

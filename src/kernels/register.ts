@@ -1,0 +1,72 @@
+/**
+ * `registerFastKernels(backendName)` replaces tfjs's own kernels on one backend by ours;
+ * `restoreStockKernels(backendName)` puts tfjs's back. Both are idempotent and return the kernel
+ * names they touched. Call after `tf.setBackend(name)` resolved (wasm/webgpu kernels need their
+ * backend's module loaded), before the first training step.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { captureStock, stockKernel } from './compose';
+import { conv2DBackpropFilterViaConv, conv2DBackpropInputViaConv } from './convGrad';
+import { batchMatMulTransposeFirst, maxPoolGradHost, reduceLeadingHost, tileHost } from './hostKernels';
+
+type Factory = (backendName: string) => tf.KernelFunc;
+
+/**
+ * What we replace, per backend. Conv2DBackpropInput on webgpu is left to tfjs (its own kernel is
+ * already a tiled matmul-style program; measure before replacing).
+ */
+const HOST: Record<string, Factory> = {
+  [tf.Conv2DBackpropFilter]: conv2DBackpropFilterViaConv,
+  [tf.Conv2DBackpropInput]: conv2DBackpropInputViaConv,
+  [tf.Tile]: tileHost,
+  [tf.Sum]: (b) => reduceLeadingHost(tf.Sum, b),
+  [tf.Mean]: (b) => reduceLeadingHost(tf.Mean, b),
+  [tf.MaxPoolGrad]: maxPoolGradHost,
+};
+
+const PLAN: Record<string, Record<string, Factory>> = {
+  cpu: HOST,
+  wasm: { ...HOST, [tf.BatchMatMul]: batchMatMulTransposeFirst },
+  webgpu: { [tf.Conv2DBackpropFilter]: conv2DBackpropFilterViaConv },
+};
+
+const active = new Map<string, Set<string>>();
+
+/** Kernel names `registerFastKernels` would replace on this backend (empty if none). */
+export function fastKernelNames(backendName: string): string[] {
+  return Object.keys(PLAN[backendName] ?? {});
+}
+
+/** Registers our kernels on `backendName` (no-op for a backend we have none for). */
+export function registerFastKernels(backendName: string): string[] {
+  const plan = PLAN[backendName] ?? {};
+  const done = active.get(backendName) ?? new Set<string>();
+  for (const [kernelName, factory] of Object.entries(plan)) {
+    if (done.has(kernelName)) continue;
+    const stock = captureStock(kernelName, backendName);
+    if (stock) tf.unregisterKernel(kernelName, backendName);
+    // No setupFunc: ours only calls stock kernels, whose setup already ran with the backend.
+    tf.registerKernel({ kernelName, backendName, kernelFunc: factory(backendName) });
+    done.add(kernelName);
+  }
+  active.set(backendName, done);
+  return [...done];
+}
+
+/** Puts tfjs's own kernels back on `backendName` (where it had one), undoing `registerFastKernels`. */
+export function restoreStockKernels(backendName: string): string[] {
+  const done = active.get(backendName) ?? new Set<string>();
+  const restored = [...done];
+  for (const kernelName of restored) {
+    tf.unregisterKernel(kernelName, backendName);
+    const stock = stockKernel(kernelName, backendName);
+    if (stock) tf.registerKernel(stock);
+  }
+  active.delete(backendName);
+  return restored;
+}
+
+/** Whether our kernels are registered on `backendName`. */
+export function fastKernelsActive(backendName: string): boolean {
+  return (active.get(backendName)?.size ?? 0) > 0;
+}

@@ -69,3 +69,13 @@ export function runStock(kernelName: string, backendName: string, args: KernelAr
   if (!config) throw new Error(`kernels: '${kernelName}' on '${backendName}': tfjs has no kernel of its own for this case`);
   return config.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
 }
+
+/** The pooling geometry of a MaxPoolGrad call (inputs.input, attrs as tfjs passes them). */
+export function poolInfo(args: KernelArgs): tf.backend_util.Conv2DInfo {
+  const { filterSize, strides, pad, dimRoundingMode } = args.attrs as {
+    filterSize: number | [number, number]; strides: number | [number, number]; pad: 'valid' | 'same' | number;
+    dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  };
+  return tf.backend_util.computePool2DInfo(
+    args.inputs.input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+}

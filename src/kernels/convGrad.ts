@@ -21,6 +21,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { call, release, runStock, type KernelArgs } from './compose';
 
+/** Largest im2col buffer we let WebGPU's Conv2D build for one filter-gradient conv (64 MiB). */
+const IM2COL_BYTES = 64 * 2 ** 20;
+
 type Pad = 'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]];
 
 interface ConvGradAttrs {
@@ -46,22 +49,51 @@ export function conv2DBackpropFilterViaConv(backendName: string): tf.KernelFunc 
     const pl = info.padInfo.left;
     const pb = (ho - 1) * sh + fh - h - pt;
     const pr = (wo - 1) * sw + fw - w - pl;
-    let xT = call(backendName, tf.Transpose, backend, { x }, { perm: [3, 1, 2, 0] });
-    if (pb < 0 || pr < 0) {
-      const sliced = call(backendName, tf.Slice, backend, { x: xT }, {
-        begin: [0, 0, 0, 0], size: [info.inChannels, h + Math.min(pb, 0), w + Math.min(pr, 0), info.batchSize],
+    /** dW^T(2,0,1,3) : [ci, fh, fw, co] from images [b0, b0 + nb) (the whole batch when they are x, dy). */
+    const partial = (xs: tf.TensorInfo, dys: tf.TensorInfo, nb: number): tf.TensorInfo => {
+      let xT = call(backendName, tf.Transpose, backend, { x: xs }, { perm: [3, 1, 2, 0] });
+      if (pb < 0 || pr < 0) {
+        const sliced = call(backendName, tf.Slice, backend, { x: xT }, {
+          begin: [0, 0, 0, 0], size: [info.inChannels, h + Math.min(pb, 0), w + Math.min(pr, 0), nb],
+        });
+        release(backend, xT);
+        xT = sliced;
+      }
+      const dyT = call(backendName, tf.Transpose, backend, { x: dys }, { perm: [1, 2, 0, 3] });
+      const gT = call(backendName, tf.Conv2D, backend, { x: xT, filter: dyT }, {
+        strides: [1, 1], dilations: [sh, sw], dataFormat: 'NHWC',
+        pad: [[0, 0], [pt, Math.max(pb, 0)], [pl, Math.max(pr, 0)], [0, 0]],
       });
-      release(backend, xT);
-      xT = sliced;
+      release(backend, xT, dyT);
+      return gT;
+    };
+    // WebGPU runs this conv as im2col + matmul; the im2col buffer holds ci·fh·fw · ho·wo·n floats and
+    // must fit one storage-buffer binding, so large batches are split and the partial sums added.
+    const n = info.batchSize;
+    const im2colBytes = 4 * info.inChannels * fh * fw * ho * wo * n;
+    const chunks = backendName === 'webgpu' ? Math.min(n, Math.ceil(im2colBytes / IM2COL_BYTES)) : 1;
+    let gT: tf.TensorInfo | undefined;
+    if (chunks <= 1) {
+      gT = partial(x, dy, n);
+    } else {
+      const per = Math.ceil(n / chunks);
+      for (let b0 = 0; b0 < n; b0 += per) {
+        const nb = Math.min(per, n - b0);
+        const xs = call(backendName, tf.Slice, backend, { x }, { begin: [b0, 0, 0, 0], size: [nb, h, w, info.inChannels] });
+        const dys = call(backendName, tf.Slice, backend, { x: dy }, { begin: [b0, 0, 0, 0], size: [nb, ho, wo, info.outChannels] });
+        const g = partial(xs, dys, nb);
+        release(backend, xs, dys);
+        if (gT) {
+          const sum = call(backendName, tf.Add, backend, { a: gT, b: g });
+          release(backend, gT, g);
+          gT = sum;
+        } else {
+          gT = g;
+        }
+      }
     }
-    const dyT = call(backendName, tf.Transpose, backend, { x: dy }, { perm: [1, 2, 0, 3] });
-    const gT = call(backendName, tf.Conv2D, backend, { x: xT, filter: dyT }, {
-      strides: [1, 1], dilations: [sh, sw], dataFormat: 'NHWC',
-      pad: [[0, 0], [pt, Math.max(pb, 0)], [pl, Math.max(pr, 0)], [0, 0]],
-    });
-    release(backend, xT, dyT);
-    const dW = call(backendName, tf.Transpose, backend, { x: gT }, { perm: [1, 2, 0, 3] });
-    release(backend, gT);
+    const dW = call(backendName, tf.Transpose, backend, { x: gT as tf.TensorInfo }, { perm: [1, 2, 0, 3] });
+    release(backend, gT as tf.TensorInfo);
     return dW;
   };
 }

@@ -8,7 +8,7 @@
  *   MaxPoolGrad 2x2/2 on [128,28,28,32]: ~50 ms stock.
  */
 import * as tf from '@tensorflow/tfjs';
-import { call, release, runStock, type KernelArgs } from './compose';
+import { call, poolInfo, release, runStock, type KernelArgs } from './compose';
 import { allocate, view } from './memory';
 
 
@@ -87,13 +87,8 @@ export function maxPoolGradHost(backendName: string): tf.KernelFunc {
   return (raw) => {
     const args = raw as unknown as KernelArgs;
     const { dy, input } = args.inputs;
-    const { filterSize, strides, pad, dimRoundingMode } = args.attrs as {
-      filterSize: number | [number, number]; strides: number | [number, number]; pad: 'valid' | 'same' | number;
-      dimRoundingMode?: 'floor' | 'round' | 'ceil';
-    };
     if (input.dtype !== 'float32') return runStock(tf.MaxPoolGrad, backendName, args);
-    const info = tf.backend_util.computePool2DInfo(
-      input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+    const info = poolInfo(args);
     const { batchSize, inHeight: h, inWidth: w, inChannels: ch, outHeight: ho, outWidth: wo, strideHeight: sh, strideWidth: sw } = info;
     const fh = info.effectiveFilterHeight;
     const fw = info.effectiveFilterWidth;

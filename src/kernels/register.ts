@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { captureStock, stockKernel } from './compose';
 import { conv2DBackpropFilterViaConv, conv2DBackpropInputViaConv } from './convGrad';
+import { addNChunkedWebGPU, maxPoolGradWebGPU } from './webgpuKernels';
 import { batchMatMulTransposeFirst, maxPoolGradHost, reduceLeadingHost, tileHost } from './hostKernels';
 
 type Factory = (backendName: string) => tf.KernelFunc;
@@ -27,7 +28,7 @@ const HOST: Record<string, Factory> = {
 const PLAN: Record<string, Record<string, Factory>> = {
   cpu: HOST,
   wasm: { ...HOST, [tf.BatchMatMul]: batchMatMulTransposeFirst },
-  webgpu: { [tf.Conv2DBackpropFilter]: conv2DBackpropFilterViaConv },
+  webgpu: { [tf.Conv2DBackpropFilter]: conv2DBackpropFilterViaConv, [tf.MaxPoolGrad]: maxPoolGradWebGPU, [tf.AddN]: addNChunkedWebGPU },
 };
 
 const active = new Map<string, Set<string>>();

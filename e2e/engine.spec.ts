@@ -22,7 +22,7 @@ test('the engine worker trains on WebGPU: backend webgpu, no uncaptured GPU erro
       state.events.push(e);
       state.times.push(performance.now());
       if (e.type === 'scenarioLoaded') { state.t0 = performance.now(); client.send({ type: 'run', mode: 'rescl' }); }
-      if ((e.type === 'state' && (e.state === 'done' || e.state === 'error')) || (e.type === 'error' && !e.recoverable)) { state.t1 = performance.now(); client.terminate(); }
+      if ((e.type === 'state' && (e.state === 'done' || e.state === 'error')) || e.type === 'error') { state.t1 = performance.now(); client.terminate(); }
     });
     client.send({ type: 'hello', backend: 'webgpu' });
     client.send({

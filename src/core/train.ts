@@ -30,8 +30,10 @@ export interface StageProgress {
   /** 0-based epoch of the last step */
   epoch: number;
   epochs: number;
-  /** training loss of the last step */
+  /** training loss of the last step whose loss was read (see `lossFresh`) */
   loss: number;
+  /** true when `loss` was read at this step; false on the in-between steps of `yieldEveryStep` */
+  lossFresh: boolean;
   /** samples per second since the previous report */
   samplesPerSec: number;
   elapsedMs: number;
@@ -57,6 +59,11 @@ export interface StageOptions {
   reportIntervalMs: number;
   /** stop after this many steps (budgets, tests); default: all epochs */
   maxSteps?: number;
+  /**
+   * Yield after every step (so a consumer can pause, step or stop between any two steps), not only
+   * when a report is due. The loss is still read back only when a report is due.
+   */
+  yieldEveryStep?: boolean;
 }
 
 export const DEFAULT_STAGE_OPTIONS: StageOptions = {
@@ -101,6 +108,7 @@ async function* trainingLoop(cfg: LoopConfig): AsyncGenerator<StageProgress, voi
   let lastReport = start;
   let samplesSinceReport = 0;
   let step = 0;
+  let lastLoss = NaN;
   try {
     for (const { epoch, indices } of batchPlan(cfg.data.count, options.batchSize, options.epochs, options.seed)) {
       if (step >= totalSteps) break;
@@ -138,22 +146,27 @@ async function* trainingLoop(cfg: LoopConfig): AsyncGenerator<StageProgress, voi
       samplesSinceReport += indices.length;
       const now = performance.now();
       const last = step >= totalSteps;
-      if (last || now - lastReport >= options.reportIntervalMs) {
-        const loss = (await value.data())[0];
+      const due = last || now - lastReport >= options.reportIntervalMs;
+      if (due) {
+        // the only read-back from the device: at most once per reportIntervalMs
+        lastLoss = (await value.data())[0];
         value.dispose();
-        const t = performance.now();
-        const elapsedMs = t - start;
-        const progress: StageProgress = {
-          stage: cfg.stage, step, totalSteps, epoch, epochs: options.epochs, loss,
-          samplesPerSec: samplesSinceReport / Math.max(1e-3, (t - lastReport) / 1000),
-          elapsedMs, etaMs: (elapsedMs / step) * (totalSteps - step), phase, done: last,
-        };
-        lastReport = t;
-        samplesSinceReport = 0;
-        yield progress;
       } else {
         value.dispose();
+        if (!options.yieldEveryStep) continue;
       }
+      const t = performance.now();
+      const elapsedMs = t - start;
+      const progress: StageProgress = {
+        stage: cfg.stage, step, totalSteps, epoch, epochs: options.epochs, loss: lastLoss, lossFresh: due,
+        samplesPerSec: samplesSinceReport / Math.max(1e-3, (t - lastReport) / 1000),
+        elapsedMs, etaMs: (elapsedMs / step) * (totalSteps - step), phase, done: last,
+      };
+      if (due) {
+        lastReport = t;
+        samplesSinceReport = 0;
+      }
+      yield progress;
     }
   } finally {
     for (const { optimizer } of optimizers) optimizer.dispose();

@@ -407,7 +407,7 @@ export class Engine {
     const c = run.config;
     const exp = new Experiment(this.tasks as Task[], {
       net: c.net, seed: c.seed, headWarmupSteps: c.headWarmupSteps, alphaLearningRate: c.alphaLearningRate,
-      stage: { epochs: c.epochs, batchSize: c.batchSize, learningRate: c.learningRate, weightDecay: c.weightDecay, seed: c.seed, reportIntervalMs: 0, maxSteps: c.maxStepsPerStage },
+      stage: { epochs: c.epochs, batchSize: c.batchSize, learningRate: c.learningRate, weightDecay: c.weightDecay, seed: c.seed, reportIntervalMs: this.deps.reportIntervalMs, yieldEveryStep: true, maxSteps: c.maxStepsPerStage },
     });
     this.experiment = exp;
     this.experimentSession = run.session;

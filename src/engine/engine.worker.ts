@@ -15,18 +15,27 @@ function post(event: EngineEvent, transfer?: Transferable[]): void {
   self.postMessage(event, transfer ?? []);
 }
 
+/**
+ * Fetches a prepared data file from this origin. Chromium fails a fetch of a large body that another
+ * request is writing to its HTTP cache at the same moment ("Failed to fetch", seen with the 47 MB
+ * training images when two engines or two tabs load them together), so a failed fetch is retried,
+ * bypassing the cache, up to three times.
+ */
 async function fetchBytes(path: string): Promise<ArrayBuffer> {
   const url = new URL(`/data/${path}`, self.location.origin);
-  let response: Response;
-  try {
-    response = await fetch(url);
-  } catch {
-    // Chromium fails a fetch whose body does not fit its HTTP cache (ERR_CACHE_WRITE_FAILURE, seen
-    // with the 47 MB training images in a fresh headless profile): fetch once more, bypassing the cache.
-    response = await fetch(url, { cache: 'no-store' });
+  let lastError: unknown = null;
+  for (let attempt = 0; attempt < 4; attempt++) {
+    if (attempt > 0) await new Promise((r) => setTimeout(r, 250 * attempt));
+    try {
+      const response = await fetch(url, attempt === 0 ? {} : { cache: 'no-store' });
+      if (!response.ok) throw new Error(`GET /data/${path}: HTTP ${response.status}`);
+      return await response.arrayBuffer();
+    } catch (e) {
+      lastError = e;
+      if (e instanceof Error && e.message.startsWith('GET ')) throw e; // the server answered: no retry
+    }
   }
-  if (!response.ok) throw new Error(`GET /data/${path}: HTTP ${response.status}`);
-  return response.arrayBuffer();
+  throw lastError instanceof Error ? lastError : new Error(String(lastError));
 }
 
 let storage: EngineStorage;

@@ -2,14 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { syntheticTask } from '../testing/synthetic';
 import { disposeNet } from './nets';
-import { Experiment, METHOD_NAMES, type ExperimentEvent, type RunResult } from './experiment';
-
-async function finish(gen: AsyncGenerator<ExperimentEvent, void, undefined>): Promise<RunResult> {
-  let result: RunResult | null = null;
-  for await (const e of gen) if (e.type === 'result') result = e.result;
-  if (!result) throw new Error('no result');
-  return result;
-}
+import { finishRun } from '../testing/experiment';
+import { Experiment, METHOD_NAMES } from './experiment';
 
 describe('Experiment (synthetic, three tasks)', () => {
   it('runs every method over a three-task chain, folds exactly, and leaks nothing', async () => {
@@ -17,7 +11,7 @@ describe('Experiment (synthetic, three tasks)', () => {
     const exp = new Experiment(tasks, { net: 'mlp', stage: { epochs: 1, batchSize: 64, learningRate: 3e-3, weightDecay: 1e-4, seed: 1, reportIntervalMs: 0 }, headWarmupSteps: 1, fisherSamples: 8 });
     const before = tf.memory().numTensors;
     for (const method of METHOD_NAMES) {
-      const r = await finish(exp.runMethod(method, method === 'rescl' ? 1e-3 : method === 'lwf' ? 1 : method === 'ewc' ? 10 : null));
+      const r = await finishRun(exp.runMethod(method, method === 'rescl' ? 1e-3 : method === 'lwf' ? 1 : method === 'ewc' ? 10 : null));
       expect(r.accMatrix.length).toBe(3);
       expect(r.accMatrix[2].length).toBe(3);
       expect(Object.keys(r.accByTask)).toEqual(['a', 'b', 'c']);
@@ -26,7 +20,7 @@ describe('Experiment (synthetic, three tasks)', () => {
         expect(r.fold?.length).toBe(2);
         for (const f of r.fold ?? []) expect(f.maxAbsDiff).toBeLessThanOrEqual(1e-4 * Math.max(1, f.logitScale));
         // the deployed network never grows beyond one head per task
-        const ft = await finish(exp.runMethod('ft'));
+        const ft = await finishRun(exp.runMethod('ft'));
         expect(r.paramCount).toBe(ft.paramCount);
         disposeNet(ft.net);
       }
@@ -34,8 +28,8 @@ describe('Experiment (synthetic, three tasks)', () => {
     }
     // the shared source network and caches were created during the first run: compare after a second run
     const again = tf.memory().numTensors;
-    disposeNet((await finish(exp.runMethod('rescl', 0))).net);
-    disposeNet((await finish(exp.runMethod('ewc', 10))).net);
+    disposeNet((await finishRun(exp.runMethod('rescl', 0))).net);
+    disposeNet((await finishRun(exp.runMethod('ewc', 10))).net);
     expect(tf.memory().numTensors).toBe(again);
     exp.dispose();
     expect(tf.memory().numTensors).toBeLessThanOrEqual(before);

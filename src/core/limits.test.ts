@@ -2,16 +2,10 @@
 // states for λ → ∞ and λ = 0. These are properties of the method, not research outcomes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadScenarioTasks } from '../data/scenarioNode';
-import { Experiment, type ExperimentEvent, type RunResult } from './experiment';
+import { finishRun } from '../testing/experiment';
+import { Experiment } from './experiment';
 import { disposeNet } from './nets';
 import type { TaskData } from './types';
-
-async function finish(gen: AsyncGenerator<ExperimentEvent, void, undefined>): Promise<RunResult> {
-  let result: RunResult | null = null;
-  for await (const e of gen) if (e.type === 'result') result = e.result;
-  if (!result) throw new Error('no result');
-  return result;
-}
 
 describe('ResCL limits on real data (split-mnist, small mlp, 500 images per task)', () => {
   let tasks: TaskData[];
@@ -27,9 +21,9 @@ describe('ResCL limits on real data (split-mnist, small mlp, 500 images per task
   afterAll(() => exp.dispose());
 
   it('λ very large keeps the source accuracy within 1 point; λ = 0 reaches fine-tuning\'s target accuracy − 2 points', async () => {
-    const ft = await finish(exp.runMethod('ft'));
-    const keep = await finish(exp.runMethod('rescl', 10));
-    const free = await finish(exp.runMethod('rescl', 0));
+    const ft = await finishRun(exp.runMethod('ft'));
+    const keep = await finishRun(exp.runMethod('rescl', 10));
+    const free = await finishRun(exp.runMethod('rescl', 0));
     const source = exp.sourceTestAccuracy;
     const [a, b] = tasks.map((t) => t.id);
     expect(source).toBeGreaterThan(0.9);

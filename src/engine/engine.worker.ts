@@ -4,6 +4,7 @@
  * then forwards every message to it. One long-lived dedicated worker, one message listener.
  */
 /// <reference lib="webworker" />
+import { registerFastKernels } from '../kernels';
 import { selectBackend } from './backend';
 import { Engine } from './engine';
 import { makeError, type EngineEvent } from './protocol';
@@ -49,7 +50,13 @@ const engine = new Engine({
   post,
   fetchBytes,
   storage,
-  selectBackend: (preference, onFatal) => selectBackend(preference, { onFatalGpuError: onFatal }),
+  // After every (re)selection, the lab's faster kernels replace tfjs's slow ones on that backend
+  // (conv filter/input gradients, MaxPoolGrad, ...; see src/kernels/README.md).
+  selectBackend: async (preference, onFatal) => {
+    const selection = await selectBackend(preference, { onFatalGpuError: onFatal });
+    registerFastKernels(selection.backend);
+    return selection;
+  },
 });
 
 self.addEventListener('message', (msg: MessageEvent<unknown>) => {

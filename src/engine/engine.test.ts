@@ -103,7 +103,13 @@ describe('Engine (in-process, cpu, split-mnist subsets)', () => {
     // small events: nothing but samples carries more than a few KB
     for (const e of h.events) if (e.type !== 'samplePredictions' && e.type !== 'scenarioLoaded') expect(JSON.stringify(e).length).toBeLessThan(8000);
 
-    // export tfjs: loads with stock tf.loadLayersModel
+    // fold: the fold check of a finished λ, on demand
+    await h.send({ type: 'fold', lambda: 1e-3, id: 'f1' });
+    const fold = h.of('foldReport').find((e) => e.id === 'f1');
+    expect(fold?.maxAbsDiff).toBeLessThan(1e-4 * Math.max(1, fold?.logitScale ?? 1));
+    expect(fold?.paramCount.folded).toBe(points[0].paramCount);
+
+        // export tfjs: loads with stock tf.loadLayersModel
     await h.send({ type: 'export', lambda: 1e-3, format: 'tfjs', id: 'x1' });
     const tfjs = h.of('exportArtifacts').find((e) => e.id === 'x1') as ExportArtifactsEvent;
     expect(tfjs.files.map((f) => f.name)).toEqual(['model.json', 'weights.bin']);
@@ -183,6 +189,8 @@ describe('Engine (in-process, cpu, split-mnist subsets)', () => {
       [{ type: 'configure', config: { ...CONFIG, epochs: 1000 } }, 'bad-field', /epochs must be between/],
       [{ type: 'setLambda', lambda: -1 }, 'bad-field', /lambda/],
       [{ type: 'export', lambda: 0.123, format: 'tfjs' }, 'not-ready', /no finished ResCL network at λ=0.123/],
+      [{ type: 'fold', lambda: 0.5 }, 'not-ready', /no finished ResCL network at λ=0.5/],
+      [{ type: 'fold', lambda: 'x' }, 'bad-field', /fold.lambda must be a number/],
       [{ type: 'loadCustom', seed: 1, trainLimit: null, tasks: [1, 2].map((i) => ({ name: `t${i}`, trainImages: new ArrayBuffer(16), trainLabels: new ArrayBuffer(8), testImages: new ArrayBuffer(16), testLabels: new ArrayBuffer(8) })) }, 'bad-file', /magic|IDX|bytes/i],
       [{ type: 'importModel', fileName: 'x.json', json: '{not json' }, 'bad-file', /not valid JSON/],
       [{ type: 'importModel', fileName: 'x.json', json: JSON.stringify({ format: 'rescl-folded', version: 2 }) }, 'bad-file', /version 2/],

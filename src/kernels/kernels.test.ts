@@ -151,3 +151,27 @@ describe('kernels match tfjs reference kernels (cpu stock) within 1e-4', () => {
     });
   }
 });
+
+describe('fast kernels on tensors whose cpu storage is not a Float32Array', () => {
+  // tfjs-cpu's Cast from bool or int32 to float32 keeps the source's Uint8Array/Int32Array: the
+  // fast Sum/Mean must read it (an accuracy computation does exactly this: sum(cast(equal(...)))).
+  it('cpu: sum and mean of bool→float32 and int32→float32 casts', async () => {
+    await tf.setBackend('cpu');
+    const { registerFastKernels } = await import('./register');
+    registerFastKernels('cpu');
+    try {
+      const got = tf.tidy(() => {
+        const bools = tf.equal(tf.tensor1d([1, 2, 3, 4, 5]), tf.tensor1d([1, 0, 3, 0, 5]));
+        const ints = tf.tensor2d([[1, 2], [3, 4], [5, 6]], [3, 2], 'int32');
+        return [
+          tf.sum(tf.cast(bools, 'float32')).dataSync()[0],
+          tf.mean(tf.cast(ints, 'float32'), 0).arraySync() as number[],
+        ] as const;
+      });
+      expect(got[0]).toBe(3);
+      expect(got[1]).toEqual([3, 4]);
+    } finally {
+      restoreStockKernels('cpu');
+    }
+  });
+});

@@ -30,11 +30,17 @@ export function allocate(backendName: string, backend: tf.KernelBackend, shape: 
   return (backend as unknown as CpuBackendLike).makeTensorInfo(shape, 'float32', new Float32Array(size));
 }
 
-/** The float32 data of a tensor, as a live view (wasm) or the backend's own array (cpu). */
+/**
+ * The float32 data of a tensor, as a live view (wasm) or the backend's own array (cpu).
+ * On cpu a float32 tensor made by casting int32 or bool shares the source's Int32Array/Uint8Array
+ * (tfjs-cpu's Cast is an identity when no precision is lost): such data is returned as a float32
+ * copy, which is only ever read (outputs come from `allocate` and are real Float32Arrays).
+ */
 export function view(backendName: string, backend: tf.KernelBackend, info: tf.TensorInfo): Float32Array {
   const values = backendName === 'wasm'
     ? (backend as unknown as WasmBackendLike).typedArrayFromHeap(info)
     : (backend as unknown as CpuBackendLike).data.get(info.dataId).values;
-  if (!(values instanceof Float32Array)) throw new Error(`kernels: expected float32 data, got ${info.dtype}`);
-  return values;
+  if (values instanceof Float32Array) return values;
+  if (backendName === 'cpu' && info.dtype === 'float32' && (values instanceof Int32Array || values instanceof Uint8Array)) return Float32Array.from(values);
+  throw new Error(`kernels: expected float32 data, got ${info.dtype} stored as ${values?.constructor?.name ?? typeof values}`);
 }

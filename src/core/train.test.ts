@@ -44,6 +44,19 @@ describe('training stages', () => {
     disposeResident(test);
   });
 
+  it('yieldEveryStep: a report per step, the loss read only when due (and at the first step)', async () => {
+    const data = makeResident(taskA.train);
+    const net = buildNet('mlp', 1, 0.25);
+    addHead(net, 'a', 4, 1);
+    const reports: StageProgress[] = [];
+    for await (const p of trainSource(net, 'a', data, { ...opts, reportIntervalMs: 60_000, yieldEveryStep: true })) reports.push(p);
+    expect(reports.map((r) => r.step)).toEqual(Array.from({ length: 16 }, (_, i) => i + 1));
+    expect(reports.map((r) => r.lossFresh)).toEqual([true, ...Array(14).fill(false), true]);
+    expect(reports.every((r) => Number.isFinite(r.loss))).toBe(true);
+    disposeNet(net);
+    disposeResident(data);
+  });
+
   it('stops cleanly when the consumer stops, and leaks no tensors', async () => {
     const data = makeResident(taskA.train);
     const net = buildNet('conv4', 1, 0.125);

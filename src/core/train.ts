@@ -146,7 +146,8 @@ async function* trainingLoop(cfg: LoopConfig): AsyncGenerator<StageProgress, voi
       samplesSinceReport += indices.length;
       const now = performance.now();
       const last = step >= totalSteps;
-      const due = last || now - lastReport >= options.reportIntervalMs;
+      // the first step always reads its loss, so no report ever carries a loss that was never read
+      const due = last || step === 1 || now - lastReport >= options.reportIntervalMs;
       if (due) {
         // the only read-back from the device: at most once per reportIntervalMs
         lastLoss = (await value.data())[0];

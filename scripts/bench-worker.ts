@@ -3,7 +3,7 @@
  * split-mnist subsets) consumed directly from core's Experiment and driven through the Engine with
  * its throttled events, live accuracies, α histograms, persistence and event-loop yields.
  * Reports ms per training step per stage for both, the engine's overhead in percent, and the events
- * per second the engine posted. Usage: node scripts/run-ts.mjs scripts/bench-worker.ts [steps=40]
+ * per second the engine posted. Usage: [EVAL_EVERY_MS=ms] node scripts/run-ts.mjs scripts/bench-worker.ts [steps=40]
  */
 import * as tf from '@tensorflow/tfjs';
 import { Experiment } from '../src/core/experiment';
@@ -53,6 +53,8 @@ const engine = new Engine({
   fetchBytes: nodeFetchBytes('public/data'),
   storage: new MemoryStorage(),
   selectBackend: async () => ({ backend: 'cpu', refused: [], smoke: { ok: true, matMul: [], addNCount: 0, addNValue: 0, ms: 0 } }),
+  // EVAL_EVERY_MS=1e9 turns the live accuracies / α histograms off, to see what they cost
+  ...(process.env.EVAL_EVERY_MS ? { evalEveryMs: Number(process.env.EVAL_EVERY_MS) } : {}),
 });
 const send = (cmd: Record<string, unknown>) => engine.handle({ v: PROTOCOL_VERSION, ...cmd });
 await send({ type: 'hello', backend: 'cpu' });

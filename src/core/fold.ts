@@ -15,7 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { type CombinedNet, combinedHeads, predictCombined } from './combine';
-import { BN_EPSILON, makeVariable, predict, type Net, type TopologyNode, type UnitParams } from './nets';
+import { BN_EPSILON, countParams, makeVariable, predict, unitVariables, type Net, type TopologyNode, type UnitParams } from './nets';
 
 /** Per-channel affine view of a unit branch: unit(x) = scale ⊙ linear(x) + shift; [C] each. */
 function branchAffine(u: UnitParams): { scale: tf.Tensor1D; shift: tf.Tensor1D } {
@@ -85,24 +85,12 @@ export interface FoldReport {
   paramCount: { source: number; combined: number; folded: number };
 }
 
+/** Scalars of net_c: both branches' trunks (incl. BN statistics), every α, and its heads. */
 function countCombined(c: CombinedNet): number {
   let n = 0;
-  for (const net of [c.source, c.target]) {
-    for (const u of net.units.values()) {
-      for (const v of [u.kernel, u.bias, u.bn?.gamma, u.bn?.beta, u.bn?.movingMean, u.bn?.movingVariance]) n += v?.size ?? 0;
-    }
-  }
+  for (const net of [c.source, c.target]) for (const u of net.units.values()) for (const v of unitVariables(u)) n += v.size;
   for (const v of [...c.alphaSource.values(), ...c.alphaTarget.values()]) n += v.size;
   for (const h of combinedHeads(c)) n += h.kernel.size + h.bias.size;
-  return n;
-}
-
-function countNet(net: Net): number {
-  let n = 0;
-  for (const u of net.units.values()) {
-    for (const v of [u.kernel, u.bias, u.bn?.gamma, u.bn?.beta, u.bn?.movingMean, u.bn?.movingVariance]) n += v?.size ?? 0;
-  }
-  for (const h of net.heads) n += h.kernel.size + h.bias.size;
   return n;
 }
 
@@ -125,7 +113,7 @@ export async function checkFold(c: CombinedNet, folded: Net, x: tf.Tensor4D): Pr
   return {
     maxAbsDiff,
     logitScale,
-    paramCount: { source: countNet(c.source), combined: countCombined(c), folded: countNet(folded) },
+    paramCount: { source: countParams(c.source), combined: countCombined(c), folded: countParams(folded) },
   };
 }
 

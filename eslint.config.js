@@ -4,7 +4,7 @@ import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist', 'node_modules', 'public/data', 'test-results', 'playwright-report', '.gpu-kit', '**/*.bundle.mjs', '.scripts-build'] },
+  { ignores: ['dist', 'node_modules', 'public/data', 'test-results', 'playwright-report', '.gpu-kit', '**/*.bundle.mjs', '.scripts-build', '.bench-dist'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

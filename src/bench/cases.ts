@@ -1,0 +1,158 @@
+/**
+ * The benchmark itself, shared by `npm run bench` (Node) and the `?bench` page (its worker): times
+ * training steps of the core's own stage loops — `trainSource` for 'plain', `trainCombined` for
+ * 'combined' — on a fixed synthetic batch pattern, on whatever backend is active. The caller picks
+ * the backend and registers (or not) src/kernels first.
+ *
+ * Per case it reports ms per step (median and min; every timed step reads its loss back, so a
+ * step's time includes the GPU finishing it), samples/s, the tfjs kernels of one profiled step,
+ * and on WebGPU the GPUQueue.submit calls per step. Numbers compare only within one run.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { disposeResident, makeResident, type ResidentDataset } from '../core/batches';
+import { buildCombined, disposeCombinedAlphas } from '../core/combine';
+import { addHead, buildNet, cloneNet, disposeNet } from '../core/nets';
+import { trainCombined, trainSource, type StageOptions, type StageProgress } from '../core/train';
+import { fastKernelsActive } from '../kernels';
+import type { BenchCaseLine, BenchLine, BenchOptions, BenchStage, KernelTime } from './options';
+
+type StageFactory = (options: StageOptions) => AsyncGenerator<StageProgress, void, undefined>;
+
+interface Timing { msPerStep: number[]; kernelsPerStep: number; submissionsPerStep: number | null; top: KernelTime[] }
+
+/** Counts GPUQueue.submit calls of the active WebGPU backend's device; null counts elsewhere. */
+interface SubmissionCounter { read(): number | null; restore(): void }
+
+function countSubmissions(): SubmissionCounter {
+  const backend = tf.backend() as unknown as { device?: GPUDevice };
+  const queue = tf.getBackend() === 'webgpu' ? backend.device?.queue : undefined;
+  if (!queue) return { read: () => null, restore: () => undefined };
+  let count = 0;
+  const original = queue.submit;
+  // Own property shadowing the prototype's method; tfjs calls device.queue.submit(...) each time.
+  queue.submit = function countedSubmit(this: GPUQueue, buffers: Iterable<GPUCommandBuffer>) {
+    count += 1;
+    return original.call(this, buffers);
+  };
+  return {
+    read: () => count,
+    restore: () => { delete (queue as { submit?: unknown }).submit; if (queue.submit !== original) queue.submit = original; },
+  };
+}
+
+export function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+/** Sums tf.profile's kernel records by kernel name, slowest first. */
+function kernelTimes(kernels: { name: string; kernelTimeMs: unknown; inputShapes: number[][] }[]): KernelTime[] {
+  const byName = new Map<string, KernelTime>();
+  for (const k of kernels) {
+    const entry = byName.get(k.name) ?? { kernel: k.name, ms: 0, calls: 0, slowestMs: 0, slowestShapes: '' };
+    const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+    entry.ms += ms;
+    entry.calls += 1;
+    if (ms >= entry.slowestMs) {
+      entry.slowestMs = +ms.toFixed(2);
+      entry.slowestShapes = k.inputShapes.map((shape) => `[${shape.join(',')}]`).join(' ');
+    }
+    byName.set(k.name, entry);
+  }
+  return [...byName.values()].sort((a, b) => b.ms - a.ms).map((t) => ({ ...t, ms: +t.ms.toFixed(2) }));
+}
+
+async function timeSteps(makeStage: StageFactory, batch: number, warmup: number, steps: number): Promise<Timing> {
+  // reportIntervalMs 0: every step reads its loss back (the synchronisation point of a step).
+  const options: StageOptions = { epochs: 1000, batchSize: batch, learningRate: 1e-3, weightDecay: 1e-4, seed: 1, reportIntervalMs: 0, maxSteps: warmup + steps + 1 };
+  const stage = makeStage(options);
+  const counter = countSubmissions();
+  try {
+    for (let i = 0; i < warmup; i++) await stage.next();
+    const before = counter.read();
+    const msPerStep: number[] = [];
+    for (let i = 0; i < steps; i++) {
+      const t0 = performance.now();
+      await stage.next();
+      msPerStep.push(performance.now() - t0);
+    }
+    const after = counter.read();
+    const submissionsPerStep = before === null || after === null ? null : +((after - before) / steps).toFixed(1);
+    const profile = await tf.profile(async () => { await stage.next(); });
+    return { msPerStep, kernelsPerStep: profile.kernels.length, submissionsPerStep, top: kernelTimes(profile.kernels) };
+  } finally {
+    counter.restore();
+    await stage.return();
+  }
+}
+
+/** The synthetic training set: 4 batches of a fixed byte pattern, labels 0..9 in turn. */
+function syntheticData(batch: number): ResidentDataset {
+  const count = batch * 4;
+  const images = new Uint8Array(count * 784).map((_, i) => (i * 2654435761) >>> 24);
+  const labels = new Uint8Array(count).map((_, i) => i % 10);
+  return makeResident({ images, labels, count, numClasses: 10 });
+}
+
+async function timeCase(options: BenchOptions, net: BenchCaseLine['net'], stage: BenchStage, data: ResidentDataset): Promise<Timing> {
+  const source = buildNet(net, 1, options.width);
+  addHead(source, 'a', 10, 1);
+  try {
+    if (stage === 'plain') {
+      return await timeSteps((o) => trainSource(source, 'a', data, o), options.batch, options.warmup, options.steps);
+    }
+    const target = cloneNet(source);
+    addHead(target, 'b', 10, 2);
+    const combined = buildCombined(source, target);
+    try {
+      return await timeSteps(
+        (o) => trainCombined(combined, data, { ...o, lambda: 1e-3, alphaLearningRate: 1e-2, targetBatchNorm: 'inference' }),
+        options.batch, options.warmup, options.steps,
+      );
+    } finally {
+      disposeCombinedAlphas(combined);
+      disposeNet(target);
+    }
+  } finally {
+    disposeNet(source);
+  }
+}
+
+/**
+ * Runs every (net, stage) case of `options` on the active backend, yielding one line per case and
+ * then, per net with both stages, the combined/plain ratio. `shouldStop` is checked between cases.
+ */
+export async function* runBench(
+  options: BenchOptions,
+  where: 'node' | 'browser',
+  shouldStop: () => boolean = () => false,
+): AsyncGenerator<BenchLine, void, undefined> {
+  const backend = tf.getBackend();
+  // 'fast' only when src/kernels really replaced something on this backend (none exist for webgl).
+  const kernels = !options.stock && fastKernelsActive(backend) ? 'fast' : 'stock';
+  const data = syntheticData(options.batch);
+  const medians = new Map<string, number>();
+  try {
+    for (const net of options.nets) {
+      for (const stage of options.stages) {
+        if (shouldStop()) return;
+        const timing = await timeCase(options, net, stage, data);
+        const ms = median(timing.msPerStep);
+        medians.set(`${net}/${stage}`, ms);
+        const line: BenchCaseLine = {
+          name: `${net}-${stage}`, backend, where, net, stage, batch: options.batch, width: options.width,
+          msPerStepMedian: +ms.toFixed(2), msPerStepMin: +Math.min(...timing.msPerStep).toFixed(2),
+          samplesPerSec: Math.round(options.batch / (ms / 1000)), kernelsPerStep: timing.kernelsPerStep,
+          deviceSubmissionsPerStep: timing.submissionsPerStep, kernels,
+        };
+        if (options.top > 0) line.topKernels = timing.top.slice(0, options.top);
+        yield line;
+      }
+      const plain = medians.get(`${net}/plain`);
+      const combined = medians.get(`${net}/combined`);
+      if (plain && combined) yield { name: `${net}-combined-vs-plain`, backend, where, ratio: +(combined / plain).toFixed(2), target: 2.2 };
+    }
+  } finally {
+    disposeResident(data);
+  }
+}

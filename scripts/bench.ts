@@ -1,11 +1,12 @@
 /**
  * `npm run bench -- [--backend cpu|wasm|webgpu|webgl] [--net mlp,conv4,resnet8] [--stage plain,combined]
- *                   [--batch 128] [--steps 10] [--warmup 2] [--width 1] [--top N] [--stock] [--browser]`
+ *                   [--batch 128] [--steps 10] [--warmup 2] [--width 1] [--top N] [--stock] [--check] [--browser]`
  *
  * Prints one JSON line per case (src/bench/cases.ts: ms/step median and min, samples/s, tfjs kernels
  * per step, WebGPU queue submissions per step) and a combined/plain ratio per net.
  * `--stock` keeps tfjs's own kernels (the baseline); by default src/kernels' are registered.
- * `--top N` adds the N kernels that took longest in one profiled step.
+ * `--top N` adds the N kernels that took longest in one profiled step. `--check` first trains each
+ * case 5 seeded steps with tfjs's kernels and with the lab's and prints how far the losses differ.
  *
  * Where it runs: cpu, wasm and webgpu run here in Node (webgpu through Dawn: the real GPU where
  * Vulkan has one, else SwiftShader with VK_ICD_FILENAMES set). `--browser`, and always `webgl`
@@ -17,7 +18,7 @@ import { runBench } from '../src/bench/cases';
 import { BENCH_USAGE, BenchOptionError, benchSearch, parseBenchOptions, type BenchOptions } from '../src/bench/options';
 import { useBackend } from './backend';
 
-/** `--name value` / `--name=value` / bare `--stock` and `--browser` → a name → text record. */
+/** `--name value` / `--name=value` / bare `--stock`, `--check` and `--browser` → a name → text record. */
 function readArgv(argv: string[]): { raw: Record<string, string>; browser: boolean } {
   const raw: Record<string, string> = {};
   let browser = false;
@@ -26,6 +27,7 @@ function readArgv(argv: string[]): { raw: Record<string, string>; browser: boole
     if (arg === '--help' || arg === '-h') throw new BenchOptionError('');
     if (arg === '--browser') { browser = true; continue; }
     if (arg === '--stock') { raw.stock = '1'; continue; }
+    if (arg === '--check') { raw.check = '1'; continue; }
     if (!arg.startsWith('--')) throw new BenchOptionError(`unexpected argument '${arg}'`);
     const eq = arg.indexOf('=');
     const name = eq > 0 ? arg.slice(2, eq) : arg.slice(2);

@@ -2,19 +2,23 @@
 // Runs a TypeScript entry point under Node: bundles it with esbuild into .scripts-build/ and runs it.
 // Bundling (with `module` before `main`) makes Node use tfjs's ESM builds, which we measured 3-4x
 // faster than the ES5 `main` builds Node would pick by itself. Usage: node scripts/run-ts.mjs FILE.ts [args]
+// `node scripts/run-ts.mjs --bundle-to OUT.mjs FILE.ts` only writes the bundle (e.g. to carry it to a
+// GPU machine that has node but no node_modules: scripts/gpu/make-kit.sh).
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 
-const [entry, ...args] = process.argv.slice(2);
+const argv = process.argv.slice(2);
+const bundleTo = argv[0] === '--bundle-to' ? argv[1] : null;
+const [entry, ...args] = bundleTo ? argv.slice(2) : argv;
 if (!entry) {
   console.error('usage: node scripts/run-ts.mjs FILE.ts [args...]');
   process.exit(2);
 }
 const outDir = '.scripts-build';
 mkdirSync(outDir, { recursive: true });
-const outfile = path.join(outDir, path.basename(entry).replace(/\.ts$/, '.bundle.mjs'));
+const outfile = bundleTo ?? path.join(outDir, path.basename(entry).replace(/\.ts$/, '.bundle.mjs'));
 await build({
   entryPoints: [entry],
   outfile,
@@ -31,5 +35,6 @@ await build({
       + " const __dirname = __filename.slice(0, __filename.lastIndexOf('/'));",
   },
 });
+if (bundleTo) process.exit(0);
 const result = spawnSync(process.execPath, [outfile, ...args], { stdio: 'inherit' });
 process.exit(result.status ?? 1);

@@ -74,7 +74,8 @@ export function BenchPage({ search }: { search: string }) {
   }, [status.kind]);
 
   const cases = lines.filter(isCase);
-  const ratios = lines.filter((l) => !isCase(l));
+  const ratios = lines.filter((l) => 'ratio' in l);
+  const checks = lines.filter((l) => 'maxRelDiff' in l);
   const running = status.kind === 'running' ? status : null;
   // ETA: the mean time of the finished cases times the cases left (cases differ; it is a rough guide).
   const elapsedS = running ? (now - running.startedAt) / 1000 : 0;
@@ -119,6 +120,12 @@ export function BenchPage({ search }: { search: string }) {
         {ratios.map((r) => 'ratio' in r && (
           <p key={r.name}>{r.name}: {r.ratio} (target ≤ {r.target})</p>
         ))}
+        {checks.map((c) => 'maxRelDiff' in c && (
+          <p key={c.name} data-testid="bench.check">
+            {c.name}: training losses with tfjs&apos;s kernels and the lab&apos;s differ by at most {c.maxRelDiff ?? '∞'} (relative){' '}
+            — {c.ok ? 'same within 1e-3' : 'NOT the same within 1e-3'}
+          </p>
+        ))}
         <h3>JSON lines</h3>
         <pre data-testid="bench.output">{lines.map((l) => JSON.stringify(l)).join('\n')}</pre>
       </section>
@@ -159,6 +166,7 @@ function BenchForm({ initial }: { initial: BenchOptions | null }) {
       <label>steps <input type="number" min={1} max={1000} value={draft.steps} onChange={(e) => setDraft({ ...draft, steps: number(e.target.value, draft.steps) })} /></label>
       <label>warm-up <input type="number" min={0} max={100} value={draft.warmup} onChange={(e) => setDraft({ ...draft, warmup: number(e.target.value, draft.warmup) })} /></label>
       <label><input type="checkbox" checked={draft.stock} onChange={() => setDraft({ ...draft, stock: !draft.stock })} /> tfjs&apos;s own kernels (--stock)</label>
+      <label><input type="checkbox" checked={draft.check} onChange={() => setDraft({ ...draft, check: !draft.check })} /> compare losses with tfjs&apos;s kernels (--check)</label>
       <button type="submit" disabled={draft.nets.length === 0 || draft.stages.length === 0}>Run with these settings</button>
     </form>
   );

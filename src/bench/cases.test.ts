@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { expectNoTensorLeak } from '../testing/tensors';
+import { registerFastKernels, restoreStockKernels } from '../kernels';
 import { runBench } from './cases';
-import { parseBenchOptions, type BenchCaseLine, type BenchLine } from './options';
+import { parseBenchOptions, type BenchCaseLine, type BenchCheckLine, type BenchLine } from './options';
 
 const tiny = parseBenchOptions({ net: 'mlp', stage: 'plain,combined', batch: '4', steps: '2', warmup: '1', width: '0.05', top: '3' });
 
@@ -42,5 +43,28 @@ describe('runBench (cpu)', () => {
 
   it('leaks no tensors', async () => {
     await expectNoTensorLeak(async () => { await collect(); });
+  });
+});
+
+describe('runBench --check (cpu)', () => {
+  it('trains each case with tfjs kernels and with the lab kernels and finds the same losses', async () => {
+    registerFastKernels('cpu');
+    try {
+      const options = parseBenchOptions({ net: 'conv4', stage: 'plain', batch: '4', steps: '1', warmup: '0', width: '0.125', check: '1' });
+      const lines: BenchLine[] = [];
+      for await (const line of runBench(options, 'node')) lines.push(line);
+      expect(lines.map((l) => l.name)).toEqual(['conv4-plain-losses', 'conv4-plain']);
+      const check = lines[0] as BenchCheckLine;
+      expect(check.stockLosses).toHaveLength(5);
+      expect(check.fastLosses).toHaveLength(5);
+      expect(check.stockLosses.every(Number.isFinite)).toBe(true);
+      expect(check.ok).toBe(true);
+      expect(check.maxRelDiff).toBeLessThanOrEqual(1e-3);
+      // the losses move: the check compares a real training run, not five copies of one number
+      expect(new Set(check.stockLosses).size).toBeGreaterThan(1);
+      expect((lines[1] as BenchCaseLine).kernels).toBe('fast');
+    } finally {
+      restoreStockKernels('cpu');
+    }
   });
 });

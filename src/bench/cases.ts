@@ -13,8 +13,8 @@ import { disposeResident, makeResident, type ResidentDataset } from '../core/bat
 import { buildCombined, disposeCombinedAlphas } from '../core/combine';
 import { addHead, buildNet, cloneNet, disposeNet } from '../core/nets';
 import { trainCombined, trainSource, type StageOptions, type StageProgress } from '../core/train';
-import { fastKernelsActive } from '../kernels';
-import type { BenchCaseLine, BenchLine, BenchOptions, BenchStage, KernelTime } from './options';
+import { fastKernelsActive, registerFastKernels, restoreStockKernels } from '../kernels';
+import type { BenchCaseLine, BenchCheckLine, BenchLine, BenchOptions, BenchStage, KernelTime } from './options';
 
 type StageFactory = (options: StageOptions) => AsyncGenerator<StageProgress, void, undefined>;
 
@@ -94,21 +94,22 @@ function syntheticData(batch: number): ResidentDataset {
   return makeResident({ images, labels, count, numClasses: 10 });
 }
 
-async function timeCase(options: BenchOptions, net: BenchCaseLine['net'], stage: BenchStage, data: ResidentDataset): Promise<Timing> {
+/** Builds the case's seeded network(s) and hands `measure` the stage factory; frees them after. */
+async function withStage<T>(
+  options: BenchOptions, net: BenchCaseLine['net'], stage: BenchStage, data: ResidentDataset,
+  measure: (makeStage: StageFactory) => Promise<T>,
+): Promise<T> {
   const source = buildNet(net, 1, options.width);
   addHead(source, 'a', 10, 1);
   try {
     if (stage === 'plain') {
-      return await timeSteps((o) => trainSource(source, 'a', data, o), options.batch, options.warmup, options.steps);
+      return await measure((o) => trainSource(source, 'a', data, o));
     }
     const target = cloneNet(source);
     addHead(target, 'b', 10, 2);
     const combined = buildCombined(source, target);
     try {
-      return await timeSteps(
-        (o) => trainCombined(combined, data, { ...o, lambda: 1e-3, alphaLearningRate: 1e-2, targetBatchNorm: 'inference' }),
-        options.batch, options.warmup, options.steps,
-      );
+      return await measure((o) => trainCombined(combined, data, { ...o, lambda: 1e-3, alphaLearningRate: 1e-2, targetBatchNorm: 'inference' }));
     } finally {
       disposeCombinedAlphas(combined);
       disposeNet(target);
@@ -118,9 +119,40 @@ async function timeCase(options: BenchOptions, net: BenchCaseLine['net'], stage:
   }
 }
 
+const CHECK_STEPS = 5;
+
+/** Losses of the first CHECK_STEPS steps of a stage (every step reads its loss). */
+async function stageLosses(makeStage: StageFactory, batch: number): Promise<number[]> {
+  const losses: number[] = [];
+  const options: StageOptions = { epochs: 1000, batchSize: batch, learningRate: 1e-3, weightDecay: 1e-4, seed: 1, reportIntervalMs: 0, maxSteps: CHECK_STEPS };
+  for await (const progress of makeStage(options)) if (progress.lossFresh) losses.push(progress.loss);
+  return losses;
+}
+
+/**
+ * `--check`: trains the case's seeded networks CHECK_STEPS steps with tfjs's own kernels, then again
+ * with src/kernels', and compares the losses. Leaves src/kernels registered.
+ */
+async function checkLosses(options: BenchOptions, net: BenchCaseLine['net'], stage: BenchStage, data: ResidentDataset): Promise<BenchCheckLine> {
+  const backend = tf.getBackend();
+  restoreStockKernels(backend);
+  const stockLosses = await withStage(options, net, stage, data, (make) => stageLosses(make, options.batch));
+  registerFastKernels(backend);
+  const fastLosses = await withStage(options, net, stage, data, (make) => stageLosses(make, options.batch));
+  let maxRelDiff = stockLosses.length === fastLosses.length ? 0 : Infinity;
+  stockLosses.forEach((s, i) => { maxRelDiff = Math.max(maxRelDiff, Math.abs(fastLosses[i] - s) / Math.max(1, Math.abs(s))); });
+  if (Number.isNaN(maxRelDiff) || stockLosses.some((l) => !Number.isFinite(l))) maxRelDiff = Infinity;
+  return {
+    name: `${net}-${stage}-losses`, backend, where: 'node', stockLosses, fastLosses,
+    maxRelDiff: Number.isFinite(maxRelDiff) ? +maxRelDiff.toExponential(2) : maxRelDiff, ok: maxRelDiff <= 1e-3,
+  };
+}
+
 /**
  * Runs every (net, stage) case of `options` on the active backend, yielding one line per case and
- * then, per net with both stages, the combined/plain ratio. `shouldStop` is checked between cases.
+ * then, per net with both stages, the combined/plain ratio. With `check` (and src/kernels active),
+ * each case is preceded by a `-losses` line comparing training losses with tfjs's kernels and ours.
+ * `shouldStop` is checked between cases.
  */
 export async function* runBench(
   options: BenchOptions,
@@ -136,7 +168,8 @@ export async function* runBench(
     for (const net of options.nets) {
       for (const stage of options.stages) {
         if (shouldStop()) return;
-        const timing = await timeCase(options, net, stage, data);
+        if (options.check && kernels === 'fast') yield { ...(await checkLosses(options, net, stage, data)), where };
+        const timing = await withStage(options, net, stage, data, (make) => timeSteps(make, options.batch, options.warmup, options.steps));
         const ms = median(timing.msPerStep);
         medians.set(`${net}/${stage}`, ms);
         const line: BenchCaseLine = {

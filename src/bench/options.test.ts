@@ -4,13 +4,13 @@ import { BenchOptionError, benchOptionsFromSearch, benchSearch, parseBenchOption
 describe('bench options', () => {
   it('takes the documented defaults', () => {
     expect(parseBenchOptions({})).toEqual({
-      backend: 'cpu', nets: ['mlp', 'conv4'], stages: ['plain', 'combined'], batch: 128, steps: 10, warmup: 2, width: 1, top: 0, stock: false,
+      backend: 'cpu', nets: ['mlp', 'conv4'], stages: ['plain', 'combined'], batch: 128, steps: 10, warmup: 2, width: 1, top: 0, stock: false, check: false,
     });
   });
 
   it('reads a page URL and writes it back unchanged', () => {
-    const options = benchOptionsFromSearch('?bench&backend=webgl&net=conv4,mlp&stage=combined&batch=64&steps=3&warmup=0&width=0.5&top=5&stock=1');
-    expect(options).toEqual({ backend: 'webgl', nets: ['conv4', 'mlp'], stages: ['combined'], batch: 64, steps: 3, warmup: 0, width: 0.5, top: 5, stock: true });
+    const options = benchOptionsFromSearch('?bench&backend=webgl&net=conv4,mlp&stage=combined&batch=64&steps=3&warmup=0&width=0.5&top=5&stock=1&check=1');
+    expect(options).toEqual({ backend: 'webgl', nets: ['conv4', 'mlp'], stages: ['combined'], batch: 64, steps: 3, warmup: 0, width: 0.5, top: 5, stock: true, check: true });
     expect(benchOptionsFromSearch(benchSearch(options))).toEqual(options);
     expect(benchOptionsFromSearch('?bench&stock=false').stock).toBe(false);
     expect(benchOptionsFromSearch('?bench&stock').stock).toBe(true);

@@ -30,6 +30,8 @@ export interface BenchOptions {
   top: number;
   /** keep tfjs's own kernels (the baseline) instead of registering src/kernels' */
   stock: boolean;
+  /** also train each case a few steps with tfjs's kernels and with ours and compare the losses */
+  check: boolean;
 }
 
 /** A bad option: the message names it and what is allowed. */
@@ -41,10 +43,10 @@ export class BenchOptionError extends Error {
 }
 
 /** The option names `parseBenchOptions` knows (flags in Node, URL parameters in the page). */
-export const BENCH_OPTION_NAMES = ['backend', 'net', 'stage', 'batch', 'steps', 'warmup', 'width', 'top', 'stock'] as const;
+export const BENCH_OPTION_NAMES = ['backend', 'net', 'stage', 'batch', 'steps', 'warmup', 'width', 'top', 'stock', 'check'] as const;
 
 export const BENCH_USAGE = `npm run bench -- [--backend ${BENCH_BACKENDS.join('|')}] [--net ${NET_KINDS.join(',')}] [--stage ${BENCH_STAGES.join(',')}]
-                 [--batch N] [--steps N] [--warmup N] [--width W] [--top N] [--stock] [--browser]
+                 [--batch N] [--steps N] [--warmup N] [--width W] [--top N] [--stock] [--check] [--browser]
 in a browser: /?bench&backend=webgl&net=mlp,conv4&stage=plain,combined&batch=128&steps=10 (same names)`;
 
 function choiceList<T extends string>(name: string, text: string, allowed: readonly T[]): T[] {
@@ -80,7 +82,8 @@ export function parseBenchOptions(raw: Record<string, string | undefined>): Benc
   if (!(BENCH_BACKENDS as readonly string[]).includes(backend)) {
     throw new BenchOptionError(`backend must be one of ${BENCH_BACKENDS.join(', ')} (got '${backend}')`);
   }
-  const stock = raw.stock !== undefined && raw.stock !== 'false' && raw.stock !== '0';
+  const on = (text: string | undefined): boolean => text !== undefined && text !== 'false' && text !== '0';
+  const stock = on(raw.stock);
   return {
     backend: backend as BenchBackend,
     nets: choiceList('net', raw.net ?? 'mlp,conv4', NET_KINDS),
@@ -91,6 +94,7 @@ export function parseBenchOptions(raw: Record<string, string | undefined>): Benc
     width: numberIn('width', raw.width, 1, 0.01, 4, false),
     top: numberIn('top', raw.top, 0, 0, 100, true),
     stock,
+    check: on(raw.check),
   };
 }
 
@@ -112,11 +116,12 @@ export function benchSearch(options: BenchOptions): string {
     width: String(options.width), top: String(options.top),
   });
   if (options.stock) params.set('stock', '1');
+  if (options.check) params.set('check', '1');
   return `?bench&${params.toString()}`;
 }
 
 /** One line of benchmark output (printed as JSON in Node, shown and logged in the page). */
-export type BenchLine = BenchCaseLine | BenchRatioLine;
+export type BenchLine = BenchCaseLine | BenchRatioLine | BenchCheckLine;
 
 export interface BenchCaseLine {
   name: string;
@@ -146,6 +151,20 @@ export interface BenchRatioLine {
   ratio: number;
   /** two branches cost ~2x; ≤ 2.2 leaves 10% for the α and the distillation */
   target: number;
+}
+
+/** `--check`: the same seeded training steps with tfjs's kernels and with the lab's. */
+export interface BenchCheckLine {
+  name: string;
+  backend: string;
+  where: 'node' | 'browser';
+  /** losses of the first steps with tfjs's own kernels, then with src/kernels' */
+  stockLosses: number[];
+  fastLosses: number[];
+  /** max over steps of |fast − stock| / max(1, |stock|) */
+  maxRelDiff: number;
+  /** maxRelDiff ≤ 1e-3 (issue #6's criterion) */
+  ok: boolean;
 }
 
 /** Time one kernel name took in the profiled step (summed over its calls). */

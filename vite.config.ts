@@ -9,7 +9,7 @@ import react from '@vitejs/plugin-react';
  */
 const tfjsPackages = [
   'tfjs', 'tfjs-core', 'tfjs-layers', 'tfjs-converter', 'tfjs-data',
-  'tfjs-backend-cpu', 'tfjs-backend-webgl', 'tfjs-backend-webgpu',
+  'tfjs-backend-cpu', 'tfjs-backend-webgl', 'tfjs-backend-webgpu', 'tfjs-backend-wasm',
 ];
 const tfjsEsmAliases = tfjsPackages.map((name) => ({
   find: new RegExp(`^@tensorflow/${name}$`),
@@ -21,7 +21,10 @@ export default defineConfig({
   worker: { format: 'es' },
   // tfjs is imported only by the engine worker, which the dev server discovers late; pre-bundling it
   // up front avoids a "dependencies changed, reloading" full page reload on the first visit.
-  optimizeDeps: { include: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-webgpu'] },
+  optimizeDeps: { include: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-webgpu', '@tensorflow/tfjs-backend-wasm'] },
+  // No COOP/COEP headers on purpose: cross-origin isolation makes tfjs-wasm load its threaded
+  // binary, whose pthread workers are built from the factory's toString() and fail in a minified
+  // build ("e is not defined", the engine worker dies); and tfjs gives a 2-core machine 1 thread.
   server: { host: '127.0.0.1' },
   test: {
     environment: 'node',

@@ -1,6 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
-import { describe, expect, it } from 'vitest';
-import { REQUESTED_LIMITS, SMOKE_MATMUL_EXPECTED, backendOrder, runBackendSmoke, selectBackend } from './backend';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  REQUESTED_LIMITS, SMOKE_MATMUL_EXPECTED, WASM_BINARY_NAMES, backendOrder, runBackendSmoke, selectBackend, wasmBinaryName,
+} from './backend';
+
+/** The tfjs-wasm binaries in node_modules (Node reads them from disk). */
+const WASM_DIR = decodeURIComponent(new URL('../../node_modules/@tensorflow/tfjs-backend-wasm/dist/', import.meta.url).pathname);
 
 /** A fake navigator.gpu whose adapter records the device descriptor and then refuses the device. */
 function fakeGpu(limits: Record<string, number>, requestDevice: (d: GPUDeviceDescriptor) => Promise<GPUDevice>) {
@@ -14,22 +19,40 @@ function fakeGpu(limits: Record<string, number>, requestDevice: (d: GPUDeviceDes
 }
 
 describe('backendOrder', () => {
-  it('tries webgpu, webgl, cpu for auto; a forced backend falls through to the later ones', () => {
-    expect(backendOrder('auto')).toEqual(['webgpu', 'webgl', 'cpu']);
-    expect(backendOrder('webgpu')).toEqual(['webgpu', 'webgl', 'cpu']);
-    expect(backendOrder('webgl')).toEqual(['webgl', 'cpu']);
+  it('tries webgpu, webgl, wasm, cpu for auto; a forced backend falls through to the later ones', () => {
+    expect(backendOrder('auto')).toEqual(['webgpu', 'webgl', 'wasm', 'cpu']);
+    expect(backendOrder('webgpu')).toEqual(['webgpu', 'webgl', 'wasm', 'cpu']);
+    expect(backendOrder('webgl')).toEqual(['webgl', 'wasm', 'cpu']);
+    expect(backendOrder('wasm')).toEqual(['wasm', 'cpu']);
     expect(backendOrder('cpu')).toEqual(['cpu']);
   });
 });
 
+describe('wasmBinaryName', () => {
+  it('names the binary tfjs-wasm loads: threaded only with SIMD and threads', () => {
+    expect(wasmBinaryName(false, false)).toBe('tfjs-backend-wasm.wasm');
+    expect(wasmBinaryName(false, true)).toBe('tfjs-backend-wasm.wasm');
+    expect(wasmBinaryName(true, false)).toBe('tfjs-backend-wasm-simd.wasm');
+    expect(wasmBinaryName(true, true)).toBe('tfjs-backend-wasm-threaded-simd.wasm');
+  });
+});
+
+// The tests run in order: tfjs-wasm starts once per module instance (one per test file).
 describe('selectBackend (Node: no WebGPU, no WebGL)', () => {
-  it('auto ends on cpu and says why webgpu and webgl were refused', async () => {
+  afterEach(async () => {
+    vi.restoreAllMocks();
+    await tf.setBackend('cpu');
+  });
+
+  it('auto without wasmPaths ends on cpu and says why webgpu, webgl and wasm were refused', async () => {
     const s = await selectBackend('auto');
     expect(s.backend).toBe('cpu');
     expect(tf.getBackend()).toBe('cpu');
-    expect(s.refused.map((r) => r.name)).toEqual(['webgpu', 'webgl']);
+    expect(s.refused.map((r) => r.name)).toEqual(['webgpu', 'webgl', 'wasm']);
     expect(s.refused[0].reason).toMatch(/no navigator\.gpu/);
     expect(s.refused[1].reason).toMatch(/no OffscreenCanvas and no DOM/);
+    expect(s.refused[2].reason).toBe('no location given for the WebAssembly binaries (selectBackend option wasmPaths), so tfjs-wasm cannot load them');
+    expect(s.wasm).toBeUndefined();
     expect(s.smoke.ok).toBe(true);
     expect(s.smoke.matMul).toEqual(SMOKE_MATMUL_EXPECTED);
     expect(s.adapterInfo).toBeUndefined();
@@ -43,10 +66,22 @@ describe('selectBackend (Node: no WebGPU, no WebGL)', () => {
   it('a forced backend that fails is reported as requested and falls through', async () => {
     const s = await selectBackend('webgl', { probeWebGL: () => 'WebGL context failed: test' });
     expect(s.backend).toBe('cpu');
-    expect(s.refused).toEqual([{ name: 'webgl', reason: 'WebGL context failed: test (requested explicitly; falling back to cpu)' }]);
+    expect(s.refused.map((r) => r.name)).toEqual(['webgl', 'wasm']);
+    expect(s.refused[0]).toEqual({ name: 'webgl', reason: 'WebGL context failed: test (requested explicitly; falling back to wasm)' });
     const g = await selectBackend('webgpu', { gpu: null, probeWebGL: () => 'no webgl' });
     expect(g.refused[0].reason).toMatch(/^no navigator\.gpu.*requested explicitly; falling back to webgl\)$/);
     expect(g.refused[1]).toEqual({ name: 'webgl', reason: 'no webgl' });
+    const w = await selectBackend('wasm');
+    expect(w.backend).toBe('cpu');
+    expect(w.refused).toEqual([{ name: 'wasm', reason: expect.stringMatching(/^no location given for the WebAssembly binaries.*\(requested explicitly; falling back to cpu\)$/) }]);
+  });
+
+  it('refuses a wasmPaths map that misses a binary, naming it, before loading anything', async () => {
+    const paths = { 'tfjs-backend-wasm.wasm': `${WASM_DIR}tfjs-backend-wasm.wasm`, 'tfjs-backend-wasm-simd.wasm': `${WASM_DIR}tfjs-backend-wasm-simd.wasm` };
+    const s = await selectBackend('wasm', { wasmPaths: paths as unknown as Record<(typeof WASM_BINARY_NAMES)[number], string> });
+    expect(s.backend).toBe('cpu');
+    expect(s.refused[0].reason).toMatch(/^tfjs-wasm refused the binary paths: There were no entries found for the following binaries: tfjs-backend-wasm-threaded-simd\.wasm\./);
+    expect(tf.engine().registry.wasm).toBeUndefined();
   });
 
   it('reports a null adapter as "no adapter"', async () => {
@@ -81,13 +116,63 @@ describe('selectBackend (Node: no WebGPU, no WebGL)', () => {
   });
 });
 
+// After the tests above (which must see tfjs-wasm not yet started): these start it.
+describe('selectBackend on wasm (Node: tfjs-wasm reads the binaries from node_modules)', () => {
+  afterEach(async () => {
+    vi.restoreAllMocks();
+    await tf.setBackend('cpu');
+  });
+
+  it('wasm with wasmPaths: selected, smoke exact, SIMD binary on one thread (Node has no wasm threads)', async () => {
+    const s = await selectBackend('wasm', { wasmPaths: WASM_DIR });
+    expect(s.backend).toBe('wasm');
+    expect(tf.getBackend()).toBe('wasm');
+    expect(s.refused).toEqual([]);
+    expect(s.smoke).toMatchObject({ ok: true, matMul: SMOKE_MATMUL_EXPECTED, addNCount: 9, addNValue: 9 });
+    expect(s.wasm).toEqual({ binary: 'tfjs-backend-wasm-simd.wasm', simd: true, multithread: false, threads: 1 });
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) expect((await runBackendSmoke()).ok).toBe(true);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('auto and webgl fall through to wasm when there is no GPU; an initialised wasm needs no paths again', async () => {
+    const a = await selectBackend('auto', { wasmPaths: WASM_DIR });
+    expect(a.backend).toBe('wasm');
+    expect(a.refused.map((r) => r.name)).toEqual(['webgpu', 'webgl']);
+    const g = await selectBackend('webgl', { probeWebGL: () => 'no webgl' });
+    expect(g.backend).toBe('wasm');
+    expect(tf.getBackend()).toBe('wasm');
+    expect(g.refused).toEqual([{ name: 'webgl', reason: 'no webgl (requested explicitly; falling back to wasm)' }]);
+  });
+
+  it('a binary that cannot be loaded refuses wasm with the loader\'s reason, and a retry says it cannot', async () => {
+    vi.spyOn(console, 'warn').mockImplementation(() => {});
+    vi.spyOn(console, 'error').mockImplementation(() => {});
+    // Start tfjs-wasm afresh (public API): drop the instance and its factory, register the factory again.
+    const factory = tf.findBackendFactory('wasm');
+    expect(factory).not.toBeNull();
+    tf.removeBackend('wasm');
+    tf.registerBackend('wasm', factory!, 2);
+    const nowhere = Object.fromEntries(WASM_BINARY_NAMES.map((n) => [n, `/nonexistent-rescl-dir/${n}`])) as Record<(typeof WASM_BINARY_NAMES)[number], string>;
+    const s = await selectBackend('wasm', { wasmPaths: nowhere });
+    expect(s.backend).toBe('cpu');
+    expect(s.refused[0].reason).toMatch(/^tfjs failed to initialise the wasm backend: .*ENOENT.*\/nonexistent-rescl-dir\/tfjs-backend-wasm-simd\.wasm.*\(requested explicitly; falling back to cpu\)$/);
+    const again = await selectBackend('wasm', { wasmPaths: WASM_DIR });
+    expect(again.backend).toBe('cpu');
+    expect(again.refused[0].reason).toMatch(/^tfjs-wasm failed to start earlier in this worker and cannot retry \(reload the page\)/);
+  });
+});
+
 describe('runBackendSmoke', () => {
   it('computes the expected matMul and AddN on cpu without leaking tensors', async () => {
     await tf.setBackend('cpu');
     await runBackendSmoke();
     const before = tf.memory().numTensors;
-    const smoke = await runBackendSmoke();
-    expect(smoke).toMatchObject({ ok: true, matMul: SMOKE_MATMUL_EXPECTED, addNCount: 9, addNValue: 9 });
+    for (let i = 0; i < 3; i++) {
+      const smoke = await runBackendSmoke();
+      expect(smoke).toMatchObject({ ok: true, matMul: SMOKE_MATMUL_EXPECTED, addNCount: 9, addNValue: 9 });
+    }
     expect(tf.memory().numTensors).toBe(before);
   });
 });
+

@@ -1,7 +1,8 @@
 /**
- * Backend selection for the engine (worker side; also runs in Node, where it ends on `cpu`).
+ * Backend selection for the engine (worker side; also runs in Node, where it ends on `wasm` when
+ * given the binaries' directory, else on `cpu`).
  *
- * Order: WebGPU -> WebGL -> CPU. A backend counts as selected only when
+ * Order: WebGPU -> WebGL -> WASM -> CPU. A backend counts as selected only when
  *   1. `tf.setBackend(name)` resolves true,
  *   2. `tf.getBackend()` then reports that name (tfjs otherwise falls back silently), and
  *   3. a tiny smoke computation (2x2 matMul and an AddN) returns the exact expected numbers.
@@ -12,8 +13,14 @@
  * maxStorageBuffersPerShaderStage is 8, and an AddN of 8+ tensors then fails validation and
  * silently returns garbage — and (b) `uncapturederror` / `device.lost` listeners, so a broken
  * device is reported instead of producing wrong numbers.
+ *
+ * WASM: tfjs-backend-wasm (XNNPACK) on the CPU. It loads one of three `.wasm` binaries, chosen by
+ * feature detection (SIMD; threads only where SharedArrayBuffer exists, i.e. a cross-origin
+ * isolated page). The caller says where they are served (`wasmPaths`): the app serves them from
+ * its own origin, and this module stays free of bundler-only `?url` imports so Node can run it.
  */
 import * as tf from '@tensorflow/tfjs';
+import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import type {
   BackendName,
@@ -29,7 +36,33 @@ export interface BackendSelection {
   adapterInfo?: GpuAdapterSummary;
   /** Limits the WebGPU device was created with (webgpu only). */
   limits?: Record<string, number>;
+  /** Which tfjs-wasm binary runs and on how many threads (wasm only). */
+  wasm?: WasmFlavour;
   smoke: BackendSmoke;
+}
+
+/** The three binaries tfjs-backend-wasm 4.22 can load; it picks one by feature detection. */
+export const WASM_BINARY_NAMES = [
+  'tfjs-backend-wasm.wasm',
+  'tfjs-backend-wasm-simd.wasm',
+  'tfjs-backend-wasm-threaded-simd.wasm',
+] as const;
+export type WasmBinaryName = (typeof WASM_BINARY_NAMES)[number];
+
+/**
+ * Where the tfjs-wasm binaries are served: a directory URL/path ending in `/` that holds all three,
+ * or one URL per binary (what the worker passes: Vite `?url` imports, served from the app's origin).
+ */
+export type WasmPaths = string | Record<WasmBinaryName, string>;
+
+/** What tfjs-wasm runs with: the binary its feature detection chose and its thread count. */
+export interface WasmFlavour {
+  binary: WasmBinaryName;
+  simd: boolean;
+  /** true only in a cross-origin isolated context (SharedArrayBuffer); never in Node */
+  multithread: boolean;
+  /** threads XNNPACK uses (1 without multithreading) */
+  threads: number;
 }
 
 export interface SelectBackendOptions {
@@ -42,6 +75,13 @@ export interface SelectBackendOptions {
   gpu?: Pick<GPU, 'requestAdapter'> | null;
   /** Overrides the WebGL availability probe (tests). Returns null if usable, else the reason. */
   probeWebGL?: () => string | null;
+  /**
+   * Where the tfjs-wasm binaries are served (see `WasmPaths`). Needed for `wasm` unless tfjs-wasm
+   * was already initialised in this context (e.g. by a script); without it `wasm` is refused.
+   * In the browser: `{ 'tfjs-backend-wasm.wasm': url, 'tfjs-backend-wasm-simd.wasm': url,
+   * 'tfjs-backend-wasm-threaded-simd.wasm': url }` with same-origin URLs (engine.worker.ts).
+   */
+  wasmPaths?: WasmPaths;
 }
 
 /** Adapter limits we copy onto the device (when the adapter reports them). */
@@ -60,14 +100,19 @@ export const REQUESTED_LIMITS = [
 /** Priority given to our webgpu factory (tfjs' own registers at 3; only matters for tfjs' auto pick). */
 const WEBGPU_PRIORITY = 3;
 
-/** The backends to try for a preference, in order. A forced backend falls through to the rest. */
+/**
+ * The backends to try for a preference, in order. A forced backend falls through to the ones after
+ * it: auto/webgpu: webgpu → webgl → wasm → cpu; webgl: webgl → wasm → cpu; wasm: wasm → cpu.
+ */
 export function backendOrder(preference: BackendPreference): BackendName[] {
   switch (preference) {
     case 'auto':
     case 'webgpu':
-      return ['webgpu', 'webgl', 'cpu'];
+      return ['webgpu', 'webgl', 'wasm', 'cpu'];
     case 'webgl':
-      return ['webgl', 'cpu'];
+      return ['webgl', 'wasm', 'cpu'];
+    case 'wasm':
+      return ['wasm', 'cpu'];
     case 'cpu':
       return ['cpu'];
   }
@@ -79,6 +124,8 @@ class Refusal extends Error {}
 interface Attempt {
   adapterInfo?: GpuAdapterSummary;
   limits?: Record<string, number>;
+  /** Read once the backend is active (wasm only). */
+  describe?: () => Promise<WasmFlavour>;
   /** Undo what the attempt set up (destroy the device, unregister the backend). */
   cleanup: () => void;
   /** Uncaptured GPU errors raised before `commit` (webgpu only): the smoke must run clean. */
@@ -116,6 +163,7 @@ export async function selectBackend(
       const selection: BackendSelection = { backend: name, refused, smoke };
       if (attempt.adapterInfo) selection.adapterInfo = attempt.adapterInfo;
       if (attempt.limits) selection.limits = attempt.limits;
+      if (attempt.describe) selection.wasm = await attempt.describe();
       return selection;
     } catch (err) {
       attempt?.cleanup();
@@ -140,6 +188,8 @@ async function prepare(name: BackendName, options: SelectBackendOptions): Promis
       if (problem !== null) throw new Refusal(problem);
       return { cleanup: () => disposeBackend('webgl') };
     }
+    case 'wasm':
+      return prepareWasm(options);
     case 'cpu':
       return { cleanup: () => {} };
   }
@@ -277,6 +327,44 @@ export function probeWebGL(): string | null {
   } catch (err) {
     return `WebGL context failed: ${errorMessage(err)}`;
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// WASM
+
+function prepareWasm(options: SelectBackendOptions): Attempt {
+  if (typeof WebAssembly === 'undefined') throw new Refusal('no WebAssembly in this browser or context');
+  const attempt: Attempt = { cleanup: () => disposeBackend('wasm'), describe: describeWasm };
+  // Already initialised here (a script set it up, or an earlier selection in this worker): tfjs
+  // reuses that instance and reads no binary, so no paths are needed.
+  if (tf.engine().registry.wasm) return attempt;
+  if (options.wasmPaths === undefined) {
+    throw new Refusal('no location given for the WebAssembly binaries (selectBackend option wasmPaths), so tfjs-wasm cannot load them');
+  }
+  try {
+    setWasmPaths(options.wasmPaths);
+  } catch (err) {
+    const message = errorMessage(err);
+    // tfjs-wasm keeps a failed start for the life of the worker and refuses new paths after it.
+    if (/already initialized/i.test(message)) {
+      throw new Refusal('tfjs-wasm failed to start earlier in this worker and cannot retry (reload the page)');
+    }
+    throw new Refusal(`tfjs-wasm refused the binary paths: ${firstLine(message)}`);
+  }
+  return attempt;
+}
+
+async function describeWasm(): Promise<WasmFlavour> {
+  const env = tf.env();
+  const simd = Boolean(await env.getAsync('WASM_HAS_SIMD_SUPPORT'));
+  const multithread = simd && Boolean(await env.getAsync('WASM_HAS_MULTITHREAD_SUPPORT'));
+  return { binary: wasmBinaryName(simd, multithread), simd, multithread, threads: getThreadsCount() };
+}
+
+/** The binary tfjs-wasm 4.22 loads for these features (its `getPathToWasmBinary`). */
+export function wasmBinaryName(simd: boolean, multithread: boolean): WasmBinaryName {
+  if (simd && multithread) return 'tfjs-backend-wasm-threaded-simd.wasm';
+  return simd ? 'tfjs-backend-wasm-simd.wasm' : 'tfjs-backend-wasm.wasm';
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 /**
  * The engine worker: a thin adapter. It builds the `Engine` (engine.ts) with the worker's
- * postMessage, a fetch of the bundled data files, IndexedDB storage and the real backend selection,
- * then forwards every message to it. One long-lived dedicated worker, one message listener.
+ * postMessage, a fetch of the bundled data files, IndexedDB storage and the real backend selection
+ * (with the tfjs-wasm binaries' same-origin URLs), then forwards every message to it. One
+ * long-lived dedicated worker, one message listener.
  */
 /// <reference lib="webworker" />
 import { registerFastKernels } from '../kernels';
@@ -9,6 +10,7 @@ import { selectBackend } from './backend';
 import { Engine } from './engine';
 import { makeError, type EngineEvent } from './protocol';
 import { IndexedDbStorage, MemoryStorage, type EngineStorage } from './storage';
+import { WASM_BINARY_URLS } from './wasmBinaries';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -51,10 +53,14 @@ const engine = new Engine({
   fetchBytes,
   storage,
   // After every (re)selection, the lab's faster kernels replace tfjs's slow ones on that backend
-  // (conv filter/input gradients, MaxPoolGrad, ...; see src/kernels/README.md).
+  // (conv filter/input gradients, MaxPoolGrad, ...; see src/kernels/README.md). On wasm they are
+  // what lets a convnet train at all: tfjs-wasm has no Conv2DBackpropFilter of its own.
   selectBackend: async (preference, onFatal) => {
-    const selection = await selectBackend(preference, { onFatalGpuError: onFatal });
-    registerFastKernels(selection.backend);
+    const selection = await selectBackend(preference, { onFatalGpuError: onFatal, wasmPaths: WASM_BINARY_URLS });
+    const kernels = registerFastKernels(selection.backend);
+    if (selection.wasm) {
+      console.info(`[engine] tfjs-wasm: ${selection.wasm.binary}, ${selection.wasm.threads} thread(s); lab kernels: ${kernels.join(', ')}`);
+    }
     return selection;
   },
 });

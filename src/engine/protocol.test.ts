@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PROTOCOL_VERSION, isBackendPreference, validateCommand } from './protocol';
+import { BACKEND_NAMES, BACKEND_PREFERENCES, PROTOCOL_VERSION, isBackendPreference, validateCommand } from './protocol';
 
 function expectError(raw: unknown, code: string, message: RegExp) {
   const result = validateCommand(raw);
@@ -14,7 +14,7 @@ function expectError(raw: unknown, code: string, message: RegExp) {
 
 describe('validateCommand', () => {
   it('accepts a hello for every backend preference, keeping the id', () => {
-    for (const backend of ['auto', 'webgpu', 'webgl', 'cpu'] as const) {
+    for (const backend of ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'] as const) {
       const result = validateCommand({ type: 'hello', v: PROTOCOL_VERSION, id: 'h1', backend });
       expect(result).toEqual({ ok: true, command: { type: 'hello', v: PROTOCOL_VERSION, id: 'h1', backend } });
     }
@@ -54,16 +54,19 @@ describe('validateCommand', () => {
   });
 
   it('rejects bad fields', () => {
-    expectError({ type: 'hello', v: 1, backend: 'metal' }, 'bad-field', /hello.backend must be one of auto, webgpu, webgl, cpu \(got "metal"\)/);
+    expectError({ type: 'hello', v: 1, backend: 'metal' }, 'bad-field', /hello.backend must be one of auto, webgpu, webgl, wasm, cpu \(got "metal"\)/);
     expectError({ type: 'hello', v: 1 }, 'bad-field', /got undefined/);
     expectError({ type: 'hello', v: 1, backend: 'cpu', id: 7 }, 'bad-field', /id must be a string/);
   });
 });
 
 describe('isBackendPreference', () => {
-  it('knows the four preferences', () => {
-    expect(['auto', 'webgpu', 'webgl', 'cpu'].every(isBackendPreference)).toBe(true);
+  it('knows the five preferences, auto first, then the backends in the order auto tries them', () => {
+    expect(BACKEND_NAMES).toEqual(['webgpu', 'webgl', 'wasm', 'cpu']);
+    expect(BACKEND_PREFERENCES).toEqual(['auto', 'webgpu', 'webgl', 'wasm', 'cpu']);
+    expect(['auto', 'webgpu', 'webgl', 'wasm', 'cpu'].every(isBackendPreference)).toBe(true);
     expect(isBackendPreference('WEBGPU')).toBe(false);
+    expect(isBackendPreference('webassembly')).toBe(false);
     expect(isBackendPreference(undefined)).toBe(false);
   });
 });

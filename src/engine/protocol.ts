@@ -18,8 +18,12 @@ import { isScenarioId } from '../data/registry';
 
 export const PROTOCOL_VERSION = 1;
 
-/** Backends the lab can run on, in the order `auto` tries them. */
-export const BACKEND_NAMES = ['webgpu', 'webgl', 'cpu'] as const;
+/**
+ * Backends the lab can run on, in the order `auto` tries them: WebGPU, WebGL, then tfjs-wasm
+ * (WebAssembly on the CPU, with the lab's own kernels: it can train a convnet), then tfjs's
+ * pure-JavaScript `cpu` backend (always there, slowest).
+ */
+export const BACKEND_NAMES = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
 /** What the user may ask for: a backend, or `auto` (best available). */

@@ -1,6 +1,14 @@
 import { useEngineStore, type BackendName, type EngineStatus, type ReadyEvent } from '../store/engineStore';
 
-const LABELS: Record<BackendName, string> = { webgpu: 'WebGPU', webgl: 'WebGL', cpu: 'CPU' };
+const LABELS: Record<BackendName, string> = { webgpu: 'WebGPU', webgl: 'WebGL', wasm: 'WASM', cpu: 'CPU' };
+
+/** One line per backend: what it computes on. */
+const WHAT: Record<BackendName, string> = {
+  webgpu: 'the GPU, through WebGPU compute shaders',
+  webgl: 'the GPU, through WebGL graphics shaders',
+  wasm: 'WebAssembly on the CPU; used when there is no GPU',
+  cpu: 'plain JavaScript on the CPU; the slowest, the last resort',
+};
 
 function badgeText(status: EngineStatus, ready: ReadyEvent | null): string {
   if (ready) return LABELS[ready.backend];
@@ -39,6 +47,12 @@ export function BackendPanel({ notice }: { notice?: string }) {
       <dl className="facts">
         <dt>Requested</dt>
         <dd data-testid="backend.requested">{requested ?? '—'}</dd>
+        {ready && (
+          <>
+            <dt>Runs on</dt>
+            <dd data-testid="backend.what">{WHAT[ready.backend]}</dd>
+          </>
+        )}
         {ready?.adapterInfo && (
           <>
             <dt>GPU adapter</dt>

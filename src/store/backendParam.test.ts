@@ -11,11 +11,14 @@ describe('readBackendParam', () => {
   it('reads a valid backend, case-insensitively', () => {
     expect(readBackendParam('?backend=cpu')).toEqual({ preference: 'cpu' });
     expect(readBackendParam('?x=1&backend=WebGL')).toEqual({ preference: 'webgl' });
+    expect(readBackendParam('?backend=wasm')).toEqual({ preference: 'wasm' });
+    expect(readBackendParam('?backend=WASM&net=conv4')).toEqual({ preference: 'wasm' });
   });
 
   it('falls back to auto with a notice for an unknown value', () => {
     const p = readBackendParam('?backend=metal');
     expect(p.preference).toBe('auto');
-    expect(p.notice).toMatch(/Unknown backend "metal".*using auto.*auto, webgpu, webgl, cpu/);
+    expect(p.notice).toBe('Unknown backend "metal" in the URL; using auto. Valid values: auto, webgpu, webgl, wasm, cpu.');
+    expect(readBackendParam('?backend=webassembly').notice).toMatch(/Unknown backend "webassembly"/);
   });
 });

@@ -65,4 +65,12 @@ describe('parseSetup', () => {
     expect(parseSetup(formatSetup(cfg))).toEqual({ config: cfg, notices: [] });
     expect(formatSetup(cfg, '?debug=1')).toMatch(/^\?debug=1&scenario=rotated-mnist/);
   });
+
+  it('reads and writes every backend preference, wasm included', () => {
+    for (const backend of ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'] as const) {
+      expect(parseSetup(`?backend=${backend.toUpperCase()}`)).toEqual({ config: { ...DEFAULT_SETUP, backend }, notices: [] });
+      expect(parseSetup(formatSetup({ ...DEFAULT_SETUP, backend })).config.backend).toBe(backend);
+    }
+    expect(parseSetup('?backend=webassembly').notices).toEqual(['Unknown backend "webassembly" in the URL; using auto. Valid values: auto, webgpu, webgl, wasm, cpu.']);
+  });
 });

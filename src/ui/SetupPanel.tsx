@@ -22,6 +22,15 @@ const METHOD_HELP: Record<MethodName, string> = {
   joint: 'Joint: trains on all tasks at once. An oracle upper bound, not continual learning.',
 };
 
+/** One plain line per backend choice (the selected one is shown under the selector). */
+const BACKEND_HELP: Record<BackendPreference, string> = {
+  auto: 'auto: the first that works of WebGPU, WebGL, wasm, cpu.',
+  webgpu: 'webgpu: the GPU through WebGPU; the fastest.',
+  webgl: 'webgl: the GPU through WebGL.',
+  wasm: 'wasm: WebAssembly on the CPU; used when there is no GPU.',
+  cpu: 'cpu: plain JavaScript on the CPU; the slowest (use the mlp).',
+};
+
 /** Everything that defines a run: tasks, network, methods, budget, seed, backend. */
 export function SetupPanel() {
   const setup = useLabStore((s) => s.setup);
@@ -128,10 +137,12 @@ export function SetupPanel() {
         <label className="field">
           <span>Backend</span>
           <select value={setup.backend} onChange={(e) => changeBackend(e.target.value as BackendPreference)} aria-describedby="help-backend" data-testid="setup.backend">
-            {BACKEND_PREFERENCES.map((b) => <option key={b} value={b}>{b}</option>)}
+            {BACKEND_PREFERENCES.map((b) => <option key={b} value={b} title={BACKEND_HELP[b]}>{b}</option>)}
           </select>
         </label>
-        <Help id="help-backend">Where the worker trains: WebGPU (fastest), WebGL, or CPU. Changing it restarts the engine; saved results come back.</Help>
+        <Help id="help-backend">
+          Where the worker trains. {BACKEND_HELP[setup.backend]} Changing it restarts the engine; saved results come back.
+        </Help>
       </fieldset>
     </section>
   );

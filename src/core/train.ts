@@ -3,10 +3,12 @@
  *
  * Every stage runs the same loop (`trainingLoop`): seeded mini-batches gathered on the backend,
  * gradients of a stage-specific scalar loss with respect to the stage's variables, Adam updates
- * (one optimiser per learning-rate group), BN running-statistics updates, and a progress report at
- * most every `reportIntervalMs` (the only time a value is read back from the device). A consumer
- * stops a stage by calling `return()` on the generator (or breaking out of `for await`): the loop's
- * `finally` frees its optimisers and batch tensors, leaving the networks in their last state.
+ * (one optimiser per learning-rate group, `createAdam`: one fused kernel per variable where
+ * src/kernels registered it, else tfjs's Adam), BN running-statistics updates, and a progress
+ * report at most every `reportIntervalMs` (the only time a value is read back from the device).
+ * A consumer stops a stage by calling `return()` on the generator (or breaking out of `for await`):
+ * the loop's `finally` frees its optimisers and batch tensors, leaving the networks in their last
+ * state.
  */
 import * as tf from '@tensorflow/tfjs';
 import { batchPlan, gatherBatch, stepsFor, type ResidentDataset } from './batches';
@@ -18,6 +20,7 @@ import {
   applyBatchNormUpdates, applyHead, decayedVariables, headIndex, plainUnitEvaluator, runTopology,
   trunkTrainableVariables, type BatchNormUpdate, type HeadParams, type Net,
 } from './nets';
+import { createAdam } from './optimizer';
 
 export type StageName = 'source' | 'finetune' | 'combine' | 'fe' | 'lwf' | 'ewc' | 'joint';
 
@@ -98,9 +101,9 @@ async function* trainingLoop(cfg: LoopConfig): AsyncGenerator<StageProgress, voi
   const { options } = cfg;
   const planned = stepsFor(cfg.data.count, options.batchSize, options.epochs);
   const totalSteps = Math.min(planned, options.maxSteps ?? planned);
-  const optimizers = cfg.groups.map((g) => ({ variables: g.variables, optimizer: tf.train.adam(g.learningRate) }));
+  const optimizers = cfg.groups.map((g) => ({ variables: g.variables, optimizer: createAdam(g.learningRate) }));
   const warmupOptimizer = cfg.warmupVariables && (cfg.warmupSteps ?? 0) > 0
-    ? { variables: cfg.warmupVariables, optimizer: tf.train.adam(cfg.groups[0].learningRate) } : null;
+    ? { variables: cfg.warmupVariables, optimizer: createAdam(cfg.groups[0].learningRate) } : null;
   const extraPlans = (cfg.extraData ?? []).map((d, i) => batchPlan(d.count, options.batchSize, Number.MAX_SAFE_INTEGER, options.seed + 101 * (i + 1)));
   // The head warm-up never takes more than a tenth of a stage, so short (live) runs still train the trunk.
   const warmupSteps = Math.min(cfg.warmupSteps ?? 0, Math.floor(totalSteps / 10));
@@ -124,8 +127,9 @@ async function* trainingLoop(cfg: LoopConfig): AsyncGenerator<StageProgress, voi
           return cfg.extraLoss ? tf.add(main, cfg.extraLoss(extras, bnUpdates)) as tf.Scalar : main;
         }, varList);
       });
-      // tfjs's Adam keeps its moments by position in the gradient list, so each optimiser always
-      // gets the same variables in the same order (zeros where a variable got no gradient).
+      // tfjs's Adam (createAdam's fallback) keeps its moments by position in the gradient list, so
+      // each optimiser always gets the same variables in the same order (zeros where a variable got
+      // no gradient).
       const active = phase === 'head-warmup' && warmupOptimizer ? [warmupOptimizer] : optimizers;
       for (const { variables, optimizer } of active) {
         const zeros: tf.Tensor[] = [];

@@ -5,6 +5,8 @@
  * backend's module loaded), before the first training step.
  */
 import * as tf from '@tensorflow/tfjs';
+import { ADAM_KERNEL } from '../core/optimizer';
+import { adamUpdateHost, adamUpdateWebGPU } from './adam';
 import { captureStock, stockKernel } from './compose';
 import { conv2DBackpropFilterViaConv, conv2DBackpropInputViaConv } from './convGrad';
 import { addNChunkedWebGPU, maxPoolGradWebGPU } from './webgpuKernels';
@@ -13,8 +15,8 @@ import { batchMatMulTransposeFirst, maxPoolGradHost, reduceLeadingHost, tileHost
 type Factory = (backendName: string) => tf.KernelFunc;
 
 /**
- * What we replace, per backend. Conv2DBackpropInput on webgpu is left to tfjs (its own kernel is
- * already a tiled matmul-style program; measure before replacing).
+ * What we replace (or add: ADAM_KERNEL), per backend. Conv2DBackpropInput on webgpu is left to
+ * tfjs (its own kernel is already a tiled matmul-style program; measure before replacing).
  */
 const HOST: Record<string, Factory> = {
   [tf.Conv2DBackpropFilter]: conv2DBackpropFilterViaConv,
@@ -25,10 +27,19 @@ const HOST: Record<string, Factory> = {
   [tf.MaxPoolGrad]: maxPoolGradHost,
 };
 
+/**
+ * ADAM_KERNEL is ours only (tfjs has none): core's createAdam runs it where it is registered, else
+ * tfjs's Adam. Not on wasm: there the JS loop (adamUpdateHost, same numbers) took ~2x as long as
+ * tfjs-wasm's ~14 XNNPACK passes per variable (~6 vs ~3 ms for the mlp's 478k parameters, ~+4 ms
+ * per batch-128 step), so wasm keeps tfjs's Adam.
+ */
 const PLAN: Record<string, Record<string, Factory>> = {
-  cpu: HOST,
+  cpu: { ...HOST, [ADAM_KERNEL]: adamUpdateHost },
   wasm: { ...HOST, [tf.BatchMatMul]: batchMatMulTransposeFirst },
-  webgpu: { [tf.Conv2DBackpropFilter]: conv2DBackpropFilterViaConv, [tf.MaxPoolGrad]: maxPoolGradWebGPU, [tf.AddN]: addNChunkedWebGPU },
+  webgpu: {
+    [tf.Conv2DBackpropFilter]: conv2DBackpropFilterViaConv, [tf.MaxPoolGrad]: maxPoolGradWebGPU, [tf.AddN]: addNChunkedWebGPU,
+    [ADAM_KERNEL]: adamUpdateWebGPU,
+  },
 };
 
 const active = new Map<string, Set<string>>();

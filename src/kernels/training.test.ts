@@ -1,10 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { disposeResident, makeResident } from '../core/batches';
+import { buildCombined, disposeCombinedAlphas } from '../core/combine';
 import type { NetKind } from '../core/names';
-import { addHead, buildNet, disposeNet } from '../core/nets';
-import { trainSource, type StageOptions } from '../core/train';
+import { addHead, buildNet, cloneNet, disposeNet } from '../core/nets';
+import { ADAM_KERNEL } from '../core/optimizer';
+import { trainCombined, trainFinetune, trainSource, type StageOptions, type StageProgress } from '../core/train';
 import { syntheticTask } from '../testing/synthetic';
+import { useAdamKernel } from './adamCheck';
 import { registerFastKernels, restoreStockKernels } from './register';
 import { setupWasmForTests } from './testing';
 
@@ -50,4 +53,50 @@ describe('a training run gives the same losses with and without the new kernels 
       if (wasmOk) expectSameLosses(await losses('wasm', false, kind, width), reference, `${kind} wasm fast`);
     });
   }
+});
+
+/**
+ * Losses of every step of an mlp pipeline on `backendName`: source training, fine-tuning (head
+ * warm-up, then all) and the combined stage (two Adam groups: α and θ_t), `steps` steps each. With
+ * `stock` the optimiser is tfjs's Adam (ours is not registered), else the fused kernel (also on
+ * wasm, where registerFastKernels leaves it out).
+ */
+async function pipelineLosses(backendName: string, stock: boolean, steps: number): Promise<number[]> {
+  await tf.setBackend(backendName);
+  let undo = () => {};
+  if (stock) restoreStockKernels(backendName); else undo = useAdamKernel(backendName);
+  expect(tf.getKernel(ADAM_KERNEL, backendName) !== undefined, `${ADAM_KERNEL} registered on ${backendName}`).toBe(!stock);
+  const a = makeResident(syntheticTask('a', 4, 1, false, 64, 8).train);
+  const b = makeResident(syntheticTask('b', 3, 2, true, 64, 8).train);
+  const o = { ...opts, maxSteps: steps };
+  const out: number[] = [];
+  const collect = async (stage: AsyncGenerator<StageProgress, void, undefined>) => {
+    for await (const p of stage) if (p.lossFresh) out.push(p.loss);
+  };
+  const source = buildNet('mlp', 1, 0.25);
+  addHead(source, 'a', 4, 1);
+  await collect(trainSource(source, 'a', a, o));
+  const target = cloneNet(source);
+  addHead(target, 'b', 3, 2);
+  await collect(trainFinetune(target, 'b', b, { ...o, headWarmupSteps: 2 }));
+  const c = buildCombined(source, target);
+  await collect(trainCombined(c, b, { ...o, lambda: 1e-3, alphaLearningRate: 1e-2, targetBatchNorm: 'inference' }));
+  disposeCombinedAlphas(c);
+  disposeNet(target);
+  disposeNet(source);
+  disposeResident(a);
+  disposeResident(b);
+  undo();
+  return out;
+}
+
+describe(`an mlp pipeline gives the same losses with the fused Adam (${ADAM_KERNEL}) as with tfjs's (≤ 1e-3)`, () => {
+  const STAGE_STEPS = 10;
+  it(`source, fine-tune, combine, ${STAGE_STEPS} steps each: cpu tfjs Adam = cpu fused${wasmOk ? ' = wasm fused' : ''}`, async () => {
+    const reference = await pipelineLosses('cpu', true, STAGE_STEPS);
+    expect(reference.length).toBe(3 * STAGE_STEPS);
+    expect(reference.every(Number.isFinite)).toBe(true);
+    expectSameLosses(await pipelineLosses('cpu', false, STAGE_STEPS), reference, 'mlp cpu fused');
+    if (wasmOk) expectSameLosses(await pipelineLosses('wasm', false, STAGE_STEPS), reference, 'mlp wasm fused');
+  });
 });

@@ -12,6 +12,7 @@ import { disposeResident, makeResident } from '../core/batches';
 import { addHead, buildNet, disposeNet } from '../core/nets';
 import { trainSource } from '../core/train';
 import { syntheticTask } from '../testing/synthetic';
+import { ADAM_SHAPES, compareAdam } from './adamCheck';
 import { registerFastKernels, restoreStockKernels } from './register';
 import { randomValues, relativeError, runKernelOn, type KernelCase } from './testing';
 
@@ -103,6 +104,17 @@ describe.skipIf(unavailable !== null)(`webgpu kernels (SwiftShader here; ${unava
       expect(gpuErrors).toEqual([]);
       expect(relativeError(got, want), `AddN of ${count}`).toBeLessThanOrEqual(1e-5);
     }
+  });
+
+  it(`fused Adam = tf.train.adam on cpu over 20 steps, shapes ${JSON.stringify(ADAM_SHAPES)} (rel. err ≤ 1e-5)`, async () => {
+    const r = await compareAdam('webgpu', 20);
+    expect(tf.getBackend()).toBe('webgpu');
+    console.log(`fused Adam on webgpu vs tfjs cpu: rel. err value ${r.value}, m ${r.m}, v ${r.v}`);
+    expect(gpuErrors).toEqual([]);
+    expect(r.fused).toBe(true);
+    expect(r.value).toBeLessThanOrEqual(1e-5);
+    expect(r.m).toBeLessThanOrEqual(1e-5);
+    expect(r.v).toBeLessThanOrEqual(1e-5);
   });
 
   it('conv4 training gives the same losses as cpu with tfjs kernels (≤ 1e-3)', async () => {

@@ -82,10 +82,10 @@ export function combinedHeads(c: CombinedNet): HeadParams[] {
   return [...c.source.heads, newHead(c)];
 }
 
-function branchOutput(u: UnitParams, x: tf.Tensor, bnTraining: boolean, updates: BatchNormUpdate[]): tf.Tensor {
+function branchOutput(u: UnitParams, x: tf.Tensor, bnTraining: boolean, updates: BatchNormUpdate[], frozen: boolean): tf.Tensor {
   const z = applyUnitLinear(u, x);
   if (!u.bn) return z;
-  return bnTraining ? batchNormTraining(u.bn, z, updates) : batchNormInference(u.bn, z);
+  return bnTraining ? batchNormTraining(u.bn, z, updates) : batchNormInference(u.bn, z, frozen);
 }
 
 /**
@@ -101,8 +101,9 @@ export function combineUnit(
   const as = c.alphaSource.get(unitId);
   const at = c.alphaTarget.get(unitId);
   if (!us || !ut || !as || !at) throw new Error(`unknown unit '${unitId}'`);
-  const zs = branchOutput(us, x, false, updates);
-  const zt = branchOutput(ut, x, targetBatchNorm === 'train', updates);
+  // θ_s and BN_s are frozen in the combination stage: no gradient for the source BN's γ, β.
+  const zs = branchOutput(us, x, false, updates, true);
+  const zt = branchOutput(ut, x, targetBatchNorm === 'train', updates, false);
   return tf.add(tf.mul(tf.add(as, 1), zs), tf.mul(at, zt));
 }
 

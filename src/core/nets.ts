@@ -330,8 +330,45 @@ export function applyUnitLinear(u: UnitParams, x: tf.Tensor): tf.Tensor {
   return u.bias ? tf.add(z, u.bias) : z;
 }
 
-/** BN in inference mode: γ ⊙ (z − μ) / √(σ² + ε) + β, per channel (last axis). */
-export function batchNormInference(bn: BatchNormParams, z: tf.Tensor): tf.Tensor {
+/**
+ * BN in inference mode: y = γ ⊙ (z − μ) / √(σ² + ε) + β per channel (last axis), with the running
+ * statistics μ, σ². z: [N, H, W, C] or [N, C] → y of the same shape.
+ *
+ * Its gradient is written out (tfjs's FusedBatchNorm gradient runs ~10 kernels, four of them over
+ * the whole activation, even when only ∂z is needed). With s = γ/√(σ² + ε) and x̂ = (z − μ)/√(σ² + ε):
+ *   ∂z = dy ⊙ s;   and unless `frozen`: ∂γ = Σ dy ⊙ x̂,  ∂β = Σ dy  (sums over every axis but the last).
+ * `frozen`: γ and β are constants here (a frozen branch such as net_s in the combination stage), so
+ * only ∂z is computed.
+ */
+export function batchNormInference(bn: BatchNormParams, z: tf.Tensor, frozen = false): tf.Tensor {
+  const forward = (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor): tf.Tensor =>
+    tf.batchNorm(x, bn.movingMean, bn.movingVariance, beta as tf.Tensor1D, gamma as tf.Tensor1D, BN_EPSILON);
+  const inverseStd = (): tf.Tensor => tf.rsqrt(tf.add(bn.movingVariance, BN_EPSILON));
+  if (frozen) {
+    const op = tf.customGrad((x: tf.Tensor | tf.GradSaveFunc) => ({
+      value: forward(x as tf.Tensor, bn.gamma, bn.beta),
+      gradFunc: (dy: tf.Tensor) => [tf.mul(dy, tf.mul(bn.gamma, inverseStd()))],
+    }));
+    return op(z);
+  }
+  const axes = z.shape.map((_, i) => i).slice(0, -1);
+  const op = tf.customGrad((x: tf.Tensor | tf.GradSaveFunc, gamma: tf.Tensor | tf.GradSaveFunc, beta: tf.Tensor | tf.GradSaveFunc, save: tf.Tensor | tf.GradSaveFunc) => {
+    (save as tf.GradSaveFunc)([x as tf.Tensor, gamma as tf.Tensor]);
+    return {
+      value: forward(x as tf.Tensor, gamma as tf.Tensor, beta as tf.Tensor),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, g] = saved;
+        const inv = inverseStd();
+        const normalized = tf.mul(tf.sub(xs, bn.movingMean), inv);
+        return [tf.mul(dy, tf.mul(g, inv)), tf.sum(tf.mul(dy, normalized), axes), tf.sum(dy, axes)];
+      },
+    };
+  });
+  return op(z, bn.gamma, bn.beta);
+}
+
+/** tfjs's own BN inference op, differentiated by autodiff (the reference the tests compare with). */
+export function batchNormInferenceAutodiff(bn: BatchNormParams, z: tf.Tensor): tf.Tensor {
   return tf.batchNorm(z, bn.movingMean, bn.movingVariance, bn.beta, bn.gamma, BN_EPSILON);
 }
 
@@ -339,11 +376,44 @@ export function batchNormInference(bn: BatchNormParams, z: tf.Tensor): tf.Tensor
  * BN in training mode: normalises with the batch moments over every axis but the last, and
  * schedules the running-statistics update (returned, applied by the caller after the step, since a
  * variable must not change inside a gradient computation).
+ *
+ * z: [N, H, W, C] or [N, C] → y of the same shape. Forward: μ, σ² = batch moments over the M = N·H·W
+ * positions of each channel, x̂ = (z − μ)/√(σ² + ε), y = γ ⊙ x̂ + β. The gradient is the closed form
+ * (one custom op instead of tfjs's autodiff through tf.moments and FusedBatchNorm's gradient, which
+ * runs ~3x the kernels — each one a GPU dispatch):
+ *   ∂β = Σ dy,   ∂γ = Σ dy ⊙ x̂,   ∂z = γ/(M·√(σ² + ε)) ⊙ (M·dy − ∂β − x̂ ⊙ ∂γ)   (sums over the M positions)
+ * It equals autodiff's up to float rounding (nets.test.ts checks both, and finite differences).
  */
 export function batchNormTraining(bn: BatchNormParams, z: tf.Tensor, pendingUpdates: BatchNormUpdate[]): tf.Tensor {
   const axes = z.shape.map((_, i) => i).slice(0, -1);
+  const positions = z.size / z.shape[z.shape.length - 1];
+  const op = tf.customGrad((input: tf.Tensor | tf.GradSaveFunc, gamma: tf.Tensor | tf.GradSaveFunc, beta: tf.Tensor | tf.GradSaveFunc, save: tf.Tensor | tf.GradSaveFunc) => {
+    const x = input as tf.Tensor;
+    const { mean, variance } = tf.moments(x, axes);
+    // The kept moments only feed `assign` after the step, which the gradient tape never sees.
+    pendingUpdates.push({ bn, mean: tf.keep(mean), variance: tf.keep(variance) });
+    (save as tf.GradSaveFunc)([x, mean, variance, gamma as tf.Tensor]);
+    return {
+      value: tf.batchNorm(x, mean, variance, beta as tf.Tensor1D, gamma as tf.Tensor1D, BN_EPSILON),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, mu, sigma2, g] = saved;
+        const inverseStd = tf.rsqrt(tf.add(sigma2, BN_EPSILON));
+        const normalized = tf.mul(tf.sub(xs, mu), inverseStd);
+        const dBeta = tf.sum(dy, axes);
+        const dGamma = tf.sum(tf.mul(dy, normalized), axes);
+        const scale = tf.div(tf.mul(g, inverseStd), positions);
+        const inner = tf.sub(tf.sub(tf.mul(dy, positions), dBeta), tf.mul(normalized, dGamma));
+        return [tf.mul(inner, scale), dGamma, dBeta];
+      },
+    };
+  });
+  return op(z, bn.gamma, bn.beta);
+}
+
+/** The same BN training forward differentiated by tfjs's autodiff (the reference for tests and `--stock`-style comparisons). */
+export function batchNormTrainingAutodiff(bn: BatchNormParams, z: tf.Tensor, pendingUpdates: BatchNormUpdate[]): tf.Tensor {
+  const axes = z.shape.map((_, i) => i).slice(0, -1);
   const { mean, variance } = tf.moments(z, axes);
-  // The kept moments only feed `assign` after the step, which the gradient tape never sees.
   pendingUpdates.push({ bn, mean: tf.keep(mean), variance: tf.keep(variance) });
   return tf.batchNorm(z, mean, variance, bn.beta, bn.gamma, BN_EPSILON);
 }

@@ -15,7 +15,7 @@ async function benchLines(page: Page): Promise<CaseLine[]> {
 }
 
 test.describe('?bench page', () => {
-  for (const backend of ['webgpu', 'webgl', 'cpu'] as const) {
+  for (const backend of ['webgpu', 'webgl', 'wasm', 'cpu'] as const) {
     test(`measures both stages on ${backend} in the page's worker`, async ({ page }) => {
       const pageErrors: string[] = [];
       page.on('pageerror', (e) => pageErrors.push(e.message));

@@ -5,6 +5,7 @@
  */
 /// <reference lib="webworker" />
 import { selectBackend } from '../engine/backend';
+import { WASM_BINARY_URLS } from '../engine/wasmBinaries';
 import { fastKernelsActive, registerFastKernels } from '../kernels';
 import { runBench } from './cases';
 import { benchOptionsFromSearch } from './options';
@@ -19,6 +20,7 @@ let stopRequested = false;
 async function run(search: string): Promise<void> {
   const options = benchOptionsFromSearch(search);
   const selection = await selectBackend(options.backend, {
+    wasmPaths: WASM_BINARY_URLS, // the .wasm files are served from this origin (Vite ?url assets)
     onFatalGpuError: (message) => post({ type: 'error', message: `WebGPU error: ${message}` }),
   });
   if (selection.backend !== options.backend) {

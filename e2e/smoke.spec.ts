@@ -12,9 +12,10 @@ function trackPageErrors(page: Page): string[] {
 }
 
 test.describe('lab foundation', () => {
-  test('page loads and the engine worker gets WebGPU (launched with --enable-unsafe-webgpu)', async ({ page }) => {
+  test('page loads and the engine worker gets WebGPU when asked for it (launched with --enable-unsafe-webgpu)', async ({ page }) => {
     const pageErrors = trackPageErrors(page);
-    await page.goto('/');
+    // By name: on this machine the only adapter is SwiftShader, which auto skips (next test).
+    await page.goto('/?backend=webgpu');
     await expect(page).toHaveTitle('ResCL Lab');
     await expect(page.getByRole('heading', { name: 'ResCL Lab' })).toBeVisible();
 
@@ -33,6 +34,22 @@ test.describe('lab foundation', () => {
     await expect(page.getByTestId('engine.error')).toHaveCount(0);
     expect(pageErrors).toEqual([]);
     await page.screenshot({ path: `${ARTIFACTS}/home-webgpu-1280x720.png`, fullPage: true });
+  });
+
+  test('auto skips a software GPU (SwiftShader here) for wasm and says why', async ({ page }) => {
+    const pageErrors = trackPageErrors(page);
+    await page.goto('/');
+    const badge = page.getByTestId('backend.badge');
+    await expect(badge).toHaveAttribute('data-state', 'ready');
+    // This machine has no GPU: WebGPU and WebGL exist only as SwiftShader, a CPU emulation.
+    await expect(badge).toHaveAttribute('data-backend', 'wasm');
+    const refused = page.getByTestId('backend.refused');
+    await expect(refused.locator('li[data-backend="webgpu"]')).toContainText(/software adapter .*swiftshader.*\?backend=webgpu/i);
+    await expect(refused.locator('li[data-backend="webgl"]')).toContainText(/software renderer .*SwiftShader/i);
+    await expect(page.getByTestId('backend.smoke')).toHaveAttribute('data-ok', 'true');
+    await expect(page.getByTestId('engine.error')).toHaveCount(0);
+    expect(pageErrors).toEqual([]);
+    await page.screenshot({ path: `${ARTIFACTS}/home-auto-1280x720.png`, fullPage: true });
   });
 
   test('?backend=cpu forces the cpu backend', async ({ page }) => {
@@ -66,7 +83,7 @@ test.describe('lab foundation', () => {
     await expect(page.getByTestId('backend.notice')).toBeVisible();
     await expect(page.getByTestId('backend.notice')).toContainText('Unknown backend "metal"');
     await expect(page.getByTestId('backend.requested')).toHaveText('auto');
-    await expect(page.getByTestId('backend.badge')).toHaveAttribute('data-backend', 'webgpu');
+    await expect(page.getByTestId('backend.badge')).toHaveAttribute('data-backend', 'wasm'); // auto, here
     await expect(page.getByTestId('engine.error')).toHaveCount(0);
     // Dark theme is applied from prefers-color-scheme.
     const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);

@@ -8,11 +8,14 @@ import {
 const WASM_DIR = decodeURIComponent(new URL('../../node_modules/@tensorflow/tfjs-backend-wasm/dist/', import.meta.url).pathname);
 
 /** A fake navigator.gpu whose adapter records the device descriptor and then refuses the device. */
-function fakeGpu(limits: Record<string, number>, requestDevice: (d: GPUDeviceDescriptor) => Promise<GPUDevice>) {
+function fakeGpu(
+  limits: Record<string, number>, requestDevice: (d: GPUDeviceDescriptor) => Promise<GPUDevice>,
+  info: Record<string, unknown> = { vendor: 'fake', architecture: 'test', device: '', description: '' },
+) {
   const adapter = {
     limits,
     features: new Set<string>(),
-    info: { vendor: 'fake', architecture: 'test', device: '', description: '' },
+    info,
     requestDevice,
   };
   return { requestAdapter: async () => adapter as unknown as GPUAdapter };
@@ -113,6 +116,44 @@ describe('selectBackend (Node: no WebGPU, no WebGL)', () => {
     const expected = Object.fromEntries(REQUESTED_LIMITS.map((k) => [k, adapterLimits[k]]));
     expect(descriptor?.requiredLimits).toEqual(expected);
     expect(descriptor?.requiredLimits).toMatchObject({ maxStorageBuffersPerShaderStage: 10 });
+  });
+});
+
+describe('software GPUs (SwiftShader, llvmpipe) are used only when asked for by name', () => {
+  const refuseDevice = async (): Promise<GPUDevice> => { throw new Error('no device in this test'); };
+  const swiftShader = { vendor: 'google', architecture: 'swiftshader', device: 'swiftshader-device-subzero', description: 'SwiftShader driver 5.0.0' };
+
+  it('auto skips a SwiftShader WebGPU adapter before asking it for a device, saying why', async () => {
+    let deviceRequested = false;
+    const gpu = fakeGpu({}, async () => { deviceRequested = true; return refuseDevice(); }, swiftShader);
+    const s = await selectBackend('auto', { gpu, probeWebGL: () => 'x' });
+    expect(deviceRequested).toBe(false);
+    expect(s.refused[0].name).toBe('webgpu');
+    expect(s.refused[0].reason).toMatch(/^software adapter \(google swiftshader SwiftShader driver 5.0.0\): it emulates the GPU on the CPU/);
+    expect(s.refused[0].reason).toContain('?backend=webgpu');
+  });
+
+  it('the spec\'s isFallbackAdapter flag counts as software too', async () => {
+    const gpu = fakeGpu({}, refuseDevice, { vendor: 'x', architecture: 'y', device: '', description: '', isFallbackAdapter: true });
+    const s = await selectBackend('auto', { gpu, probeWebGL: () => 'x' });
+    expect(s.refused[0].reason).toMatch(/^software adapter/);
+  });
+
+  it('?backend=webgpu uses the same adapter (it goes on to request the device)', async () => {
+    let deviceRequested = false;
+    const gpu = fakeGpu({}, async () => { deviceRequested = true; return refuseDevice(); }, swiftShader);
+    const s = await selectBackend('webgpu', { gpu, probeWebGL: () => 'x' });
+    expect(deviceRequested).toBe(true);
+    expect(s.refused[0].reason).toMatch(/^device request failed/);
+  });
+
+  it('the WebGL probe is told whether a software renderer is acceptable', async () => {
+    const asked: boolean[] = [];
+    const probe = (allowSoftware: boolean) => { asked.push(allowSoftware); return 'x'; };
+    await selectBackend('auto', { gpu: null, probeWebGL: probe });
+    await selectBackend('webgpu', { gpu: null, probeWebGL: probe });
+    await selectBackend('webgl', { gpu: null, probeWebGL: probe });
+    expect(asked).toEqual([false, false, true]);
   });
 });
 

@@ -8,6 +8,10 @@
  *   3. a tiny smoke computation (2x2 matMul and an AddN) returns the exact expected numbers.
  * Every backend tried and not used is reported with a human-readable reason.
  *
+ * A software GPU — WebGPU or WebGL emulated on the CPU by SwiftShader or llvmpipe, what a browser
+ * offers on a machine without a usable GPU — is refused unless that backend was asked for by name:
+ * there, tfjs-wasm trains convnets 30–70x faster (SOFTWARE_GPU_REASON).
+ *
  * WebGPU: we request the adapter and the device ourselves instead of using tfjs-backend-webgpu's
  * default factory, because we want (a) the adapter's own limits on the device — the spec default
  * maxStorageBuffersPerShaderStage is 8, and an AddN of 8+ tensors then fails validation and
@@ -73,8 +77,11 @@ export interface SelectBackendOptions {
   onFatalGpuError?: (message: string) => void;
   /** The WebGPU entry point; defaults to `navigator.gpu`. Injectable for tests. */
   gpu?: Pick<GPU, 'requestAdapter'> | null;
-  /** Overrides the WebGL availability probe (tests). Returns null if usable, else the reason. */
-  probeWebGL?: () => string | null;
+  /**
+   * Overrides the WebGL availability probe (tests). Returns null if usable, else the reason;
+   * `allowSoftware` is false unless webgl was asked for by name.
+   */
+  probeWebGL?: (allowSoftware: boolean) => string | null;
   /**
    * Where the tfjs-wasm binaries are served (see `WasmPaths`). Needed for `wasm` unless tfjs-wasm
    * was already initialised in this context (e.g. by a script); without it `wasm` is refused.
@@ -150,7 +157,9 @@ export async function selectBackend(
     const name = order[i];
     let attempt: Attempt | undefined;
     try {
-      attempt = await prepare(name, options);
+      // A software GPU (SwiftShader, llvmpipe) is used only when asked for by name: on a machine
+      // without a GPU it trains far slower than WebAssembly (see SOFTWARE_GPU_REASON).
+      attempt = await prepare(name, options, name === preference);
       await activate(name);
       const smoke = await runBackendSmoke();
       await attempt.settle?.();
@@ -179,12 +188,12 @@ export async function selectBackend(
   throw new Error(`no usable tfjs backend (${summary})`);
 }
 
-async function prepare(name: BackendName, options: SelectBackendOptions): Promise<Attempt> {
+async function prepare(name: BackendName, options: SelectBackendOptions, allowSoftware: boolean): Promise<Attempt> {
   switch (name) {
     case 'webgpu':
-      return prepareWebGPU(options);
+      return prepareWebGPU(options, allowSoftware);
     case 'webgl': {
-      const problem = (options.probeWebGL ?? probeWebGL)();
+      const problem = (options.probeWebGL ?? probeWebGL)(allowSoftware);
       if (problem !== null) throw new Refusal(problem);
       return { cleanup: () => disposeBackend('webgl') };
     }
@@ -213,7 +222,7 @@ async function activate(name: BackendName): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // WebGPU
 
-async function prepareWebGPU(options: SelectBackendOptions): Promise<Attempt> {
+async function prepareWebGPU(options: SelectBackendOptions, allowSoftware: boolean): Promise<Attempt> {
   const gpu = options.gpu !== undefined ? options.gpu : defaultGpu();
   if (!gpu) {
     throw new Refusal(
@@ -228,6 +237,11 @@ async function prepareWebGPU(options: SelectBackendOptions): Promise<Attempt> {
   }
   if (!adapter) {
     throw new Refusal('no adapter: navigator.gpu.requestAdapter() returned null (WebGPU disabled, blocklisted GPU or no driver)');
+  }
+
+  const adapterDescription = describeAdapter(adapter);
+  if (!allowSoftware && adapterDescription.software) {
+    throw new Refusal(`software adapter (${adapterDescription.name}): ${SOFTWARE_GPU_REASON}`);
   }
 
   const requiredLimits: Record<string, number> = {};
@@ -302,6 +316,26 @@ async function prepareWebGPU(options: SelectBackendOptions): Promise<Attempt> {
   };
 }
 
+/**
+ * Why a software GPU is skipped unless asked for: measured on a 2-core machine without a GPU, in
+ * Chromium, batch 32 (`npm run bench -- --browser --backend <b> --net mlp,conv4 --stage plain`):
+ * conv4 step 215 ms on wasm vs 7.0 s on SwiftShader WebGL and 16 s on SwiftShader WebGPU; mlp
+ * 32 ms vs 94 ms and 287 ms.
+ */
+export const SOFTWARE_GPU_REASON =
+  'it emulates the GPU on the CPU, where WebAssembly trains much faster (conv4 step: 0.2 s on wasm vs 7–16 s measured); ask for it by name (?backend=webgpu or webgl) to use it anyway';
+
+/** Renderer names of GPU emulations on the CPU. */
+const SOFTWARE_RENDERER = /swiftshader|llvmpipe|lavapipe|softpipe|software|basic render driver/i;
+
+/** Whether a WebGPU adapter is a CPU emulation (the spec's fallback flag, or a known software renderer). */
+export function describeAdapter(adapter: GPUAdapter): { software: boolean; name: string } {
+  const info = adapter.info as (GPUAdapterInfo & { isFallbackAdapter?: boolean }) | undefined;
+  const fallbackFlag = info?.isFallbackAdapter === true || (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
+  const name = [info?.vendor, info?.architecture, info?.description].filter(Boolean).join(' ') || 'unnamed adapter';
+  return { software: fallbackFlag || SOFTWARE_RENDERER.test(name), name };
+}
+
 function defaultGpu(): GPU | null {
   return typeof navigator !== 'undefined' && navigator.gpu ? navigator.gpu : null;
 }
@@ -309,8 +343,11 @@ function defaultGpu(): GPU | null {
 // ---------------------------------------------------------------------------------------------
 // WebGL
 
-/** Returns null if a WebGL context can be created here, else why not. Works in a worker. */
-export function probeWebGL(): string | null {
+/**
+ * Returns null if a WebGL context can be created here (on a hardware GPU, unless `allowSoftware`),
+ * else why not. Works in a worker.
+ */
+export function probeWebGL(allowSoftware = true): string | null {
   let canvas: OffscreenCanvas | HTMLCanvasElement;
   if (typeof OffscreenCanvas !== 'undefined') {
     canvas = new OffscreenCanvas(1, 1);
@@ -322,7 +359,11 @@ export function probeWebGL(): string | null {
   try {
     const gl = canvas.getContext('webgl2') ?? canvas.getContext('webgl');
     if (!gl) return 'WebGL context failed: getContext("webgl2") and getContext("webgl") returned null';
-    (gl as WebGLRenderingContext).getExtension('WEBGL_lose_context')?.loseContext();
+    const context = gl as WebGLRenderingContext;
+    const debugInfo = context.getExtension('WEBGL_debug_renderer_info');
+    const renderer = String(context.getParameter(debugInfo ? debugInfo.UNMASKED_RENDERER_WEBGL : context.RENDERER) ?? '');
+    context.getExtension('WEBGL_lose_context')?.loseContext();
+    if (!allowSoftware && SOFTWARE_RENDERER.test(renderer)) return `software renderer (${renderer}): ${SOFTWARE_GPU_REASON}`;
     return null;
   } catch (err) {
     return `WebGL context failed: ${errorMessage(err)}`;

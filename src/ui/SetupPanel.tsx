@@ -24,7 +24,7 @@ const METHOD_HELP: Record<MethodName, string> = {
 
 /** One plain line per backend choice (the selected one is shown under the selector). */
 const BACKEND_HELP: Record<BackendPreference, string> = {
-  auto: 'auto: the first that works of WebGPU, WebGL, wasm, cpu.',
+  auto: 'auto: the first that works of WebGPU, WebGL, wasm, cpu; a GPU emulated on the CPU (SwiftShader) is skipped for wasm, which is faster there.',
   webgpu: 'webgpu: the GPU through WebGPU; the fastest.',
   webgl: 'webgl: the GPU through WebGL.',
   wasm: 'wasm: WebAssembly on the CPU; used when there is no GPU.',

@@ -5,7 +5,7 @@
  */
 import { expect, test, type Page } from '@playwright/test';
 
-interface CaseLine { name: string; backend: string; where: string; msPerStepMedian: number; kernelsPerStep: number; deviceSubmissionsPerStep: number | null; kernels: string }
+interface CaseLine { name: string; backend: string; where: string; msPerStepMedian: number; kernelsPerStep: number; deviceSubmissionsPerStep: number | null; gpuDispatchesPerStep: number | null; kernels: string }
 
 const TINY = 'net=mlp&stage=plain,combined&batch=8&steps=2&warmup=1&width=0.1';
 
@@ -28,8 +28,15 @@ test.describe('?bench page', () => {
         expect(line.where).toBe('browser');
         expect(line.msPerStepMedian).toBeGreaterThan(0);
         expect(line.kernelsPerStep).toBeGreaterThan(100);
-        if (backend === 'webgpu') expect(line.deviceSubmissionsPerStep).toBeGreaterThan(0);
-        else expect(line.deviceSubmissionsPerStep).toBeNull();
+        if (backend === 'webgpu') {
+          expect(line.deviceSubmissionsPerStep).toBeGreaterThan(0);
+          // every submit carries at least one dispatch; Identity/Reshape kernels dispatch nothing
+          expect(line.gpuDispatchesPerStep).toBeGreaterThanOrEqual(line.deviceSubmissionsPerStep ?? Infinity);
+          expect(line.gpuDispatchesPerStep).toBeLessThan(line.kernelsPerStep);
+        } else {
+          expect(line.deviceSubmissionsPerStep).toBeNull();
+          expect(line.gpuDispatchesPerStep).toBeNull();
+        }
       }
       // src/kernels replaces kernels on webgpu and cpu, none on webgl: the label says which ran.
       expect(lines[0].kernels).toBe(backend === 'webgl' ? 'stock' : 'fast');

@@ -105,13 +105,13 @@ export function BenchPage({ search }: { search: string }) {
         {cases.length > 0 && (
           <table className="bench-table" data-testid="bench.table">
             <thead>
-              <tr><th>case</th><th>backend</th><th>kernels</th><th>ms/step (median)</th><th>min</th><th>samples/s</th><th>tfjs kernels/step</th><th>GPU submits/step</th></tr>
+              <tr><th>case</th><th>backend</th><th>kernels</th><th>ms/step (median)</th><th>min</th><th>samples/s</th><th>tfjs kernels/step</th><th>GPU dispatches/step</th><th>GPU submits/step</th></tr>
             </thead>
             <tbody>
               {cases.map((c) => (
                 <tr key={c.name}>
                   <td>{c.name}</td><td>{c.backend}</td><td>{c.kernels}</td><td>{c.msPerStepMedian}</td><td>{c.msPerStepMin}</td>
-                  <td>{c.samplesPerSec}</td><td>{c.kernelsPerStep}</td><td>{c.deviceSubmissionsPerStep ?? '–'}</td>
+                  <td>{c.samplesPerSec}</td><td>{c.kernelsPerStep}</td><td>{c.gpuDispatchesPerStep ?? '–'}</td><td>{c.deviceSubmissionsPerStep ?? '–'}</td>
                 </tr>
               ))}
             </tbody>

@@ -23,6 +23,7 @@ describe('runBench (cpu)', () => {
       expect(c.msPerStepMedian).toBeGreaterThan(0);
       expect(c.msPerStepMin).toBeLessThanOrEqual(c.msPerStepMedian);
       expect(c.deviceSubmissionsPerStep).toBeNull(); // cpu has no GPU queue
+      expect(c.gpuDispatchesPerStep).toBeNull();
       expect(c.topKernels).toHaveLength(3);
     }
     // The combined stage runs two branches, the α and the distillation: more kernels than one net.

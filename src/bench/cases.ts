@@ -6,7 +6,7 @@
  *
  * Per case it reports ms per step (median and min; every timed step reads its loss back, so a
  * step's time includes the GPU finishing it), samples/s, the tfjs kernels of one profiled step,
- * and on WebGPU the GPUQueue.submit calls per step. Numbers compare only within one run.
+ * and on WebGPU the GPU compute dispatches and GPUQueue.submit calls per step. Numbers compare only within one run.
  */
 import * as tf from '@tensorflow/tfjs';
 import { disposeResident, makeResident, type ResidentDataset } from '../core/batches';
@@ -18,25 +18,43 @@ import type { BenchCaseLine, BenchCheckLine, BenchLine, BenchOptions, BenchStage
 
 type StageFactory = (options: StageOptions) => AsyncGenerator<StageProgress, void, undefined>;
 
-interface Timing { msPerStep: number[]; kernelsPerStep: number; submissionsPerStep: number | null; top: KernelTime[] }
+interface Timing {
+  msPerStep: number[];
+  kernelsPerStep: number;
+  submissionsPerStep: number | null;
+  dispatchesPerStep: number | null;
+  top: KernelTime[];
+}
 
-/** Counts GPUQueue.submit calls of the active WebGPU backend's device; null counts elsewhere. */
-interface SubmissionCounter { read(): number | null; restore(): void }
+/**
+ * Counts, on the active WebGPU backend, GPUQueue.submit calls and compute dispatches (tfjs's
+ * `recordAndSubmit`: one per GPU program run; Identity, Reshape and same-dtype Cast kernels share
+ * buffers and dispatch nothing). Reads null elsewhere.
+ */
+interface DeviceCounter { read(): { submissions: number; dispatches: number } | null; restore(): void }
 
-function countSubmissions(): SubmissionCounter {
-  const backend = tf.backend() as unknown as { device?: GPUDevice };
+function countDeviceWork(): DeviceCounter {
+  const backend = tf.backend() as unknown as { device?: GPUDevice; recordAndSubmit?: (...args: unknown[]) => unknown };
   const queue = tf.getBackend() === 'webgpu' ? backend.device?.queue : undefined;
-  if (!queue) return { read: () => null, restore: () => undefined };
-  let count = 0;
-  const original = queue.submit;
-  // Own property shadowing the prototype's method; tfjs calls device.queue.submit(...) each time.
+  const record = backend.recordAndSubmit;
+  if (!queue || typeof record !== 'function') return { read: () => null, restore: () => undefined };
+  const counts = { submissions: 0, dispatches: 0 };
+  const submit = queue.submit;
+  // Own properties shadowing the prototypes' methods; removed again by restore().
   queue.submit = function countedSubmit(this: GPUQueue, buffers: Iterable<GPUCommandBuffer>) {
-    count += 1;
-    return original.call(this, buffers);
+    counts.submissions += 1;
+    return submit.call(this, buffers);
+  };
+  backend.recordAndSubmit = function countedRecord(this: unknown, ...args: unknown[]) {
+    counts.dispatches += 1;
+    return record.apply(this, args);
   };
   return {
-    read: () => count,
-    restore: () => { delete (queue as { submit?: unknown }).submit; if (queue.submit !== original) queue.submit = original; },
+    read: () => ({ ...counts }),
+    restore: () => {
+      delete (queue as { submit?: unknown }).submit;
+      delete backend.recordAndSubmit;
+    },
   };
 }
 
@@ -66,7 +84,7 @@ async function timeSteps(makeStage: StageFactory, batch: number, warmup: number,
   // reportIntervalMs 0: every step reads its loss back (the synchronisation point of a step).
   const options: StageOptions = { epochs: 1000, batchSize: batch, learningRate: 1e-3, weightDecay: 1e-4, seed: 1, reportIntervalMs: 0, maxSteps: warmup + steps + 1 };
   const stage = makeStage(options);
-  const counter = countSubmissions();
+  const counter = countDeviceWork();
   try {
     for (let i = 0; i < warmup; i++) await stage.next();
     const before = counter.read();
@@ -77,9 +95,13 @@ async function timeSteps(makeStage: StageFactory, batch: number, warmup: number,
       msPerStep.push(performance.now() - t0);
     }
     const after = counter.read();
-    const submissionsPerStep = before === null || after === null ? null : +((after - before) / steps).toFixed(1);
+    const perStep = (key: 'submissions' | 'dispatches'): number | null =>
+      before === null || after === null ? null : +((after[key] - before[key]) / steps).toFixed(1);
     const profile = await tf.profile(async () => { await stage.next(); });
-    return { msPerStep, kernelsPerStep: profile.kernels.length, submissionsPerStep, top: kernelTimes(profile.kernels) };
+    return {
+      msPerStep, kernelsPerStep: profile.kernels.length, submissionsPerStep: perStep('submissions'),
+      dispatchesPerStep: perStep('dispatches'), top: kernelTimes(profile.kernels),
+    };
   } finally {
     counter.restore();
     await stage.return();
@@ -176,7 +198,7 @@ export async function* runBench(
           name: `${net}-${stage}`, backend, where, net, stage, batch: options.batch, width: options.width,
           msPerStepMedian: +ms.toFixed(2), msPerStepMin: +Math.min(...timing.msPerStep).toFixed(2),
           samplesPerSec: Math.round(options.batch / (ms / 1000)), kernelsPerStep: timing.kernelsPerStep,
-          deviceSubmissionsPerStep: timing.submissionsPerStep, kernels,
+          deviceSubmissionsPerStep: timing.submissionsPerStep, gpuDispatchesPerStep: timing.dispatchesPerStep, kernels,
         };
         if (options.top > 0) line.topKernels = timing.top.slice(0, options.top);
         yield line;

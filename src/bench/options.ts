@@ -139,6 +139,8 @@ export interface BenchCaseLine {
   kernelsPerStep: number;
   /** GPUQueue.submit calls per timed step (webgpu only; null elsewhere) */
   deviceSubmissionsPerStep: number | null;
+  /** GPU compute dispatches (tfjs program runs) per timed step (webgpu only; null elsewhere) */
+  gpuDispatchesPerStep: number | null;
   kernels: 'stock' | 'fast';
   topKernels?: KernelTime[];
 }

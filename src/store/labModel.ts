@@ -6,7 +6,7 @@ import { paretoFront } from '../core/metrics';
 import type { MethodName } from '../core/names';
 import type {
   AlphaHistogramEvent, AlphaLayerHistogram, CriteriaEvent, EngineErrorEvent, EngineEvent, ExportArtifactsEvent,
-  FoldReportEvent, ImportResultEvent, ProgressEvent, RunKey, RunState, ScenarioLoadedEvent, StageKind, TaskSummary,
+  FoldReportEvent, ImportResultEvent, ProgressEvent, RestoredEvent, RunKey, RunState, ScenarioLoadedEvent, StageKind, TaskSummary,
   TradeoffPointEvent,
 } from '../engine/protocol';
 import { LAMBDA_MAX, LAMBDA_MIN } from './urlConfig';
@@ -116,7 +116,8 @@ export interface LabData {
   errors: EngineErrorEvent[];
   /** how many points the `restored` event brought back (null: not answered yet) */
   restoredCount: number | null;
-  interrupted: { scenario: string; lastStage: string } | null;
+  /** a run a reload or crash cut short, resumable from its last finished stage (from `restored`) */
+  interrupted: RestoredEvent['interrupted'];
 }
 
 export const INITIAL_LAB_DATA: LabData = {
@@ -255,7 +256,7 @@ export function reduceEvent(s: LabData, e: EngineEvent): Partial<LabData> {
       return {
         points,
         restoredCount: e.points.length,
-        interrupted: e.interrupted ? { scenario: e.interrupted.scenario, lastStage: e.interrupted.lastStage } : null,
+        interrupted: e.interrupted,
       };
     }
     case 'error':

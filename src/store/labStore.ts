@@ -76,6 +76,13 @@ export interface LabActions {
   exportModel: (format: 'tfjs' | 'json') => void;
   importFiles: (files: File[]) => Promise<void>;
   clearSaved: () => void;
+  /**
+   * Resumes the run a reload or crash interrupted (`interrupted`), from its last finished stage;
+   * the page's setup (and URL) become that run's.
+   */
+  resumeInterrupted: () => void;
+  /** Hides the interrupted-run notice (the record stays until the next run replaces it). */
+  dismissInterrupted: () => void;
   /** Adds an error found on the UI side (e.g. a bad IDX file before it is sent). */
   reportError: (code: EngineErrorEvent['code'], message: string) => void;
   dismissErrors: () => void;
@@ -290,6 +297,23 @@ export const useLabStore = create<LabState>()((set, get) => {
       send({ type: 'clearSaved' });
       set((s) => ({ points: s.points.filter((p) => !p.restored), restoredCount: null }));
     },
+    resumeInterrupted: () => {
+      const run = get().interrupted;
+      if (!run || get().status !== 'ready' || busy() || get().loading) return;
+      if (run.scenario !== 'custom') {
+        const { config } = run;
+        get().setSetup({
+          scenario: run.scenario, net: config.net, epochs: config.epochs, seed: run.seed ?? config.seed,
+          trainLimit: run.trainLimit ?? null, lambda: config.lambda,
+          methods: config.methods.includes('rescl') ? [...config.methods] : ['rescl', ...config.methods],
+        });
+        // the engine loads the run's tasks itself (resumeInterrupted), answering with scenarioLoaded
+        set({ loadedKey: keyOf(get().setup), dataSource: 'bundled', sliderLambda: get().setup.lambda });
+      }
+      send({ type: 'resumeInterrupted' });
+      set({ interrupted: null });
+    },
+    dismissInterrupted: () => set({ interrupted: null }),
     reportError: (code, message) => set((s) => ({ errors: [...s.errors, { type: 'error', v: 1, code, message, recoverable: true }] })),
     dismissErrors: () => set({ errors: [] }),
   };

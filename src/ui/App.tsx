@@ -8,12 +8,24 @@ import { RunBar } from './RunBar';
 import { SetupPanel } from './SetupPanel';
 import { StageProgress } from './StageProgress';
 
+/** The engine's `lastStage` ('start', 'source' or 'method|knob') in words. */
+function describeLastStage(lastStage: string): string {
+  if (lastStage === 'start') return 'before its source network finished';
+  if (lastStage === 'source') return 'after its source network finished';
+  const [method, knob] = lastStage.split('|');
+  return `after ${method}${knob && knob !== '-' ? ` at ${Number(knob)}` : ''} finished`;
+}
+
 export function App() {
   const start = useLabStore((s) => s.start);
   const stop = useLabStore((s) => s.stop);
   const notices = useLabStore((s) => s.urlNotices);
   const restoredCount = useLabStore((s) => s.restoredCount);
   const clearSaved = useLabStore((s) => s.clearSaved);
+  const interrupted = useLabStore((s) => s.interrupted);
+  const resumeInterrupted = useLabStore((s) => s.resumeInterrupted);
+  const dismissInterrupted = useLabStore((s) => s.dismissInterrupted);
+  const canResume = useLabStore((s) => s.status === 'ready' && !s.loading && !['running', 'paused'].includes(s.runState));
   const backendNotice = notices.find((n) => n.startsWith('Unknown backend'));
   const otherNotices = notices.filter((n) => n !== backendNotice);
 
@@ -44,6 +56,17 @@ export function App() {
         <p className="notice" role="status" data-testid="restored.notice">
           {restoredCount} result{restoredCount > 1 ? 's' : ''} restored from an earlier session.{' '}
           <button type="button" className="link" onClick={clearSaved}>Forget them</button>
+        </p>
+      )}
+      {interrupted && (
+        <p className="notice" role="status" data-testid="interrupted.notice">
+          A run on <strong>{interrupted.scenario}</strong> ({interrupted.config.net}, seed {interrupted.seed ?? interrupted.config.seed}) was
+          interrupted {describeLastStage(interrupted.lastStage)}.{' '}
+          {interrupted.scenario === 'custom'
+            ? 'It used your own IDX files, which are not stored: load them again and run.'
+            : <button type="button" className="link" data-testid="interrupted.resume" disabled={!canResume} onClick={resumeInterrupted}>Resume it from there</button>}
+          {' '}
+          <button type="button" className="link" data-testid="interrupted.dismiss" onClick={dismissInterrupted}>Dismiss</button>
         </p>
       )}
       <main className="layout">

@@ -46,6 +46,15 @@ test.describe('?bench page', () => {
     });
   }
 
+  test("the lab's footer links to the benchmark on the backend the lab runs on", async ({ page }) => {
+    await page.goto('/?backend=wasm');
+    await expect(page.getByTestId('backend.badge')).toHaveAttribute('data-backend', 'wasm');
+    const link = page.getByTestId('bench.link');
+    await expect(link).toHaveAttribute('href', /^\?bench&backend=wasm&/);
+    await link.click();
+    await expect(page.getByTestId('bench.status')).toContainText(/Running on wasm|Done/, { timeout: 60_000 });
+  });
+
   test('a bad URL says what is wrong and runs nothing', async ({ page }) => {
     await page.goto('/?bench&net=vgg16&batch=8');
     await expect(page.getByTestId('bench.error')).toContainText("net: unknown value 'vgg16'");

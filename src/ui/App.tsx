@@ -25,6 +25,7 @@ export function App() {
   const interrupted = useLabStore((s) => s.interrupted);
   const resumeInterrupted = useLabStore((s) => s.resumeInterrupted);
   const dismissInterrupted = useLabStore((s) => s.dismissInterrupted);
+  const selectedBackend = useLabStore((s) => s.ready?.backend ?? 'cpu');
   const canResume = useLabStore((s) => s.status === 'ready' && !s.loading && !['running', 'paused'].includes(s.runState));
   const backendNotice = notices.find((n) => n.startsWith('Unknown backend'));
   const otherNotices = notices.filter((n) => n !== backendNotice);
@@ -86,7 +87,11 @@ export function App() {
       <footer className="app-footer">
         <span>
           The setup lives in the URL (<code>?scenario=&amp;net=&amp;methods=&amp;epochs=&amp;trainLimit=&amp;seed=&amp;backend=&amp;lambda=</code>): copy the link to
-          reproduce a run. Results are kept in this browser (IndexedDB).
+          reproduce a run. Results are kept in this browser (IndexedDB).{' '}
+          <a href={`?bench&backend=${selectedBackend}&net=mlp,conv4&stage=plain,combined&batch=32&steps=5&warmup=1`} data-testid="bench.link">
+            How fast does this machine train?
+          </a>{' '}
+          (the training-step benchmark, on the backend in use)
         </span>
       </footer>
     </div>

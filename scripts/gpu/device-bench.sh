@@ -24,6 +24,15 @@ echo "== check"; bench --net mlp,conv4 --stage plain,combined --steps 1 --warmup
 echo "== fast"; bench --net mlp,conv4,resnet8 --stage plain,combined "${steps[@]}" > "$OUT/tfjs-fast.jsonl" 2> "$OUT/tfjs-fast.err" || status=1
 echo "== stock"; bench --net mlp,conv4 --stage plain,combined --steps 5 --warmup 2 --stock > "$OUT/tfjs-stock.jsonl" 2> "$OUT/tfjs-stock.err" || status=1
 echo "== top"; bench --net conv4 --stage plain,combined --steps 2 --warmup 2 --top 15 > "$OUT/tfjs-top.jsonl" 2> "$OUT/tfjs-top.err" || status=1
-echo "== torch"; python3 "$kit/bench_torch.py" "${torch[@]}" > "$OUT/torch.jsonl" 2> "$OUT/torch.err" || status=1
+# the first Python that has PyTorch
+py=""
+for candidate in python3 /usr/bin/python3 /opt/conda/bin/python python; do
+  if command -v "$candidate" >/dev/null 2>&1 && "$candidate" -c 'import torch' 2>/dev/null; then py=$candidate; break; fi
+done
+if [ -n "$py" ]; then
+  echo "== torch ($py)"; "$py" "$kit/bench_torch.py" "${torch[@]}" > "$OUT/torch.jsonl" 2> "$OUT/torch.err" || status=1
+else
+  echo "no Python with PyTorch found" | tee "$OUT/torch.err"; status=1
+fi
 tail -n +1 "$OUT"/*.jsonl
 exit $status

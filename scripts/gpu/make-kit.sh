@@ -13,6 +13,7 @@ bash "$shared/gpu/make-kit.sh"
 kit=.gpu-kit
 node scripts/run-ts.mjs --bundle-to "$kit/bench.bundle.mjs" scripts/bench.ts
 mkdir -p "$kit/node_modules/webgpu"
+rm -rf "$kit/node_modules/webgpu/dist"   # a Dawn unpacked by a rehearsal here: device-bench.sh unpacks it there
 cp node_modules/webgpu/package.json node_modules/webgpu/index.js "$kit/node_modules/webgpu/"
 cp "$shared/peers/bench_torch.py" "$kit/"
 du -sh "$kit"

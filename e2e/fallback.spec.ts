@@ -57,6 +57,8 @@ test('?backend=wasm: the card says wasm (SIMD binary from this origin) and a tin
   await expect(page.getByTestId('backend.smoke')).toHaveAttribute('data-ok', 'true');
   // Chromium has WebAssembly SIMD; threads would need cross-origin isolation, which the page lacks.
   expect(await page.evaluate(() => window.crossOriginIsolated)).toBe(false);
+  await expect(page.getByTestId('backend.wasm')).toContainText('SIMD, 1 thread');
+  await expect(page.getByTestId('backend.wasm')).toContainText('tfjs-backend-wasm-simd.wasm');
   const wasmFiles = requests.filter((u) => u.endsWith('.wasm')).map((u) => new URL(u).pathname.replace(/-[\w-]{8}\.wasm$/, '.wasm'));
   expect(wasmFiles).toEqual(['/assets/tfjs-backend-wasm-simd.wasm']);
 

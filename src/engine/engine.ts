@@ -296,6 +296,7 @@ export class Engine {
     this.post({
       type: 'ready', v: PROTOCOL_VERSION, backend: s.backend, refused: s.refused, smoke: s.smoke,
       ...(id !== undefined ? { id } : {}), ...(s.adapterInfo ? { adapterInfo: s.adapterInfo } : {}), ...(s.limits ? { limits: s.limits } : {}),
+      ...(s.wasm ? { wasm: s.wasm } : {}),
     });
   }
 

@@ -265,7 +265,17 @@ export interface ReadyEvent extends EventBase {
   adapterInfo?: GpuAdapterSummary;
   /** The limits the WebGPU device was created with (only for webgpu). */
   limits?: Record<string, number>;
+  /** What tfjs-wasm runs with (only for wasm). */
+  wasm?: WasmSummary;
   smoke: BackendSmoke;
+}
+
+/** The binary tfjs-wasm chose (SIMD, threaded) and how many threads it uses. */
+export interface WasmSummary {
+  binary: string;
+  simd: boolean;
+  multithread: boolean;
+  threads: number;
 }
 
 export type ErrorCode =

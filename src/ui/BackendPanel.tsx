@@ -63,6 +63,15 @@ export function BackendPanel({ notice }: { notice?: string }) {
             </dd>
           </>
         )}
+        {ready?.wasm && (
+          <>
+            <dt>WebAssembly</dt>
+            <dd data-testid="backend.wasm">
+              {ready.wasm.simd ? 'SIMD' : 'no SIMD'}, {ready.wasm.threads} thread{ready.wasm.threads === 1 ? '' : 's'}
+              <span className="muted"> ({ready.wasm.binary})</span>
+            </dd>
+          </>
+        )}
         {ready?.limits && (
           <>
             <dt>Storage buffers / shader</dt>

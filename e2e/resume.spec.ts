@@ -45,16 +45,25 @@ test('reload mid-run → "Resume it from there" finishes the run without retrain
   await expect(page.getByTestId('interrupted.notice')).toHaveCount(0);
 });
 
-test('a finished-stage record can be dismissed, and the URL setup stays', async ({ page }) => {
+test('the notice can be dismissed, comes back on reload, and goes once another run starts', async ({ page }) => {
   test.setTimeout(4 * 60_000);
   const lab = new LabPage(page);
   await lab.open(QUERY.replace('seed=7', 'seed=8'), 'wasm');
   await lab.start.click();
   await expect(page.getByTestId('stage.progress')).toHaveAttribute('data-stage', /finetune|combine/, { timeout: 120_000 });
   await page.reload();
-  await expect(page.getByTestId('interrupted.notice')).toBeVisible();
+  const notice = page.getByTestId('interrupted.notice');
+  await expect(notice).toBeVisible();
   await page.getByTestId('interrupted.dismiss').click();
-  await expect(page.getByTestId('interrupted.notice')).toHaveCount(0);
-  await expect(lab.status).not.toHaveAttribute('data-state', 'running');
+  await expect(notice).toHaveCount(0);
   expect(new URL(page.url()).searchParams.get('seed')).toBe('8');
+
+  await page.reload(); // dismissed is not forgotten: the record is still resumable
+  await expect(notice).toBeVisible();
+  await expect(lab.start).toBeEnabled({ timeout: 60_000 });
+  await lab.start.click(); // a new run replaces the record: nothing stale to resume any more
+  await expect(lab.status).toHaveAttribute('data-state', 'running');
+  await expect(notice).toHaveCount(0);
+  await page.getByTestId('run.stop').click();
+  await expect(lab.status).not.toHaveAttribute('data-state', 'running', { timeout: 60_000 });
 });

@@ -272,6 +272,27 @@ describe('Engine (in-process, cpu, split-mnist subsets)', () => {
     expect(c.of('exportArtifacts').length).toBe(1);
   });
 
+  it('does not resume an interrupted run on other tasks when its own scenario fails to load', async () => {
+    const storage = new MemoryStorage();
+    // an interrupted MNIST → Fashion-MNIST run, as engine.ts saves it at a finished stage
+    await storage.put('runs', 'current', {
+      scenario: 'mnist-fashion', seed: 1, trainLimit: 200, testLimit: 100, session: 'mnist-fashion|1|200|100|x',
+      config: CONFIG, mode: 'full', lastStage: 'source',
+    });
+    const h = harness(storage);
+    const fetchMnistOnly = nodeFetchBytes('public/data');
+    (h.engine as unknown as { deps: { fetchBytes: (p: string) => Promise<ArrayBuffer> } }).deps.fetchBytes = async (path) => {
+      if (path.startsWith('fashion')) throw new Error('HTTP 404');
+      return fetchMnistOnly(path);
+    };
+    await loaded(h); // split-mnist tasks are held
+    await h.send({ type: 'resumeInterrupted' });
+    await h.engine.idle();
+    expect(errorsOf(h).join('\n')).toMatch(/cannot load scenario mnist-fashion: .*HTTP 404/);
+    expect(h.of('stageStarted')).toEqual([]);
+    expect(h.of('state').some((e) => e.state === 'running')).toBe(false);
+  });
+
   it('recovers from a lost device: reports it, selects the next backend and finishes the run from the last saved stage', async () => {
     const h = harness();
     await loaded(h, { ...CONFIG, sweep: {}, methods: ['rescl'] });

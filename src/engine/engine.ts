@@ -76,6 +76,8 @@ interface RunRecord extends ScenarioSpec {
   method?: MethodName;
   knob?: number;
   lastStage: string;
+  /** a single network at one λ (`trainLambda`: warm-started, not live), not the live pipeline */
+  single?: boolean;
 }
 
 class StopSignal extends Error {}
@@ -240,7 +242,8 @@ export class Engine {
         if (!this.tasks || !this.spec) return this.error('not-ready', `load a scenario before ${cmd.type}`, true, cmd.id);
         const mode = cmd.type === 'run' ? cmd.mode : 'rescl';
         const knob = cmd.type === 'run' ? cmd.knob : cmd.lambda;
-        this.startRun({ ...this.spec, session: '', config: structuredClone(this.config), mode, method: cmd.type === 'run' ? cmd.method : 'rescl', knob, lastStage: 'start' }, cmd.type === 'trainLambda');
+        const single = cmd.type === 'trainLambda';
+        this.startRun({ ...this.spec, session: '', config: structuredClone(this.config), mode, method: cmd.type === 'run' ? cmd.method : 'rescl', knob, lastStage: 'start', single }, single);
         return;
       }
       case 'pause':
@@ -457,11 +460,13 @@ export class Engine {
     if (!current) return this.error('not-ready', 'there is no interrupted run to resume', true, id);
     if (current.scenario === 'custom') return this.error('not-ready', 'a custom-scenario run cannot be resumed after a reload: load the IDX files again and run', true, id);
     const spec = { scenario: current.scenario, seed: current.seed, trainLimit: current.trainLimit, testLimit: current.testLimit };
-    if (!this.spec || JSON.stringify(this.spec) !== JSON.stringify(spec)) await this.loadScenario(spec, id);
-    if (!this.tasks) return;
+    const loaded = (): boolean => this.tasks !== null && JSON.stringify(this.spec) === JSON.stringify(spec);
+    if (!loaded()) await this.loadScenario(spec, id);
+    // a failed load has posted its error; the tasks held before belong to another scenario
+    if (!loaded()) return;
     this.config = structuredClone(current.config);
     this.liveLambda = current.config.lambda;
-    this.startRun({ ...current, lastStage: current.lastStage }, false);
+    this.startRun({ ...current, lastStage: current.lastStage }, current.single ?? false);
   }
 
   // -------------------------------------------------------------------------------------------

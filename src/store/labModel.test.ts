@@ -88,6 +88,17 @@ describe('reduceEvent', () => {
     expect(s.restoredCount).toBe(2);
   });
 
+  it('keeps an interrupted run from `restored` until a run starts', () => {
+    const interrupted = {
+      scenario: 'split-mnist' as const, lastStage: 'source', seed: 3, trainLimit: 500, testLimit: null, mode: 'full' as const,
+      config: { net: 'mlp' as const, epochs: 1, batchSize: 64, learningRate: 1e-3, alphaLearningRate: 1e-2, weightDecay: 1e-4, headWarmupSteps: 0, seed: 3, lambda: 1e-3, methods: ['rescl' as const], sweep: {} },
+    };
+    const restored = apply([{ type: 'restored', v, points: [], interrupted, session: null }]);
+    expect(restored.interrupted).toEqual(interrupted);
+    const after = reduceEvent(restored, { type: 'state', v, state: 'running', detail: 'full run' });
+    expect(after.interrupted).toBeNull();
+  });
+
   it('keeps errors and leaves results alone', () => {
     const s = apply([point('rescl', 0, 0.5, 0.9), { type: 'error', v, code: 'bad-file', message: 'model.json: not a model', recoverable: true }]);
     expect(s.errors).toHaveLength(1);

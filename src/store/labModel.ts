@@ -202,6 +202,8 @@ export function reduceEvent(s: LabData, e: EngineEvent): Partial<LabData> {
     case 'state': {
       const patch: Partial<LabData> = { runState: e.state, runDetail: e.detail };
       if (e.state !== 'running' && e.state !== 'paused') patch.trainingLambda = null;
+      // a run that starts replaces the engine's interrupted-run record: the old one is gone
+      if (e.state === 'running') patch.interrupted = null;
       if (e.state === 'done' || e.state === 'idle') {
         patch.stages = s.stages.map((st) => (st.done ? st : { ...st, done: true }));
       }

@@ -295,7 +295,7 @@ export const useLabStore = create<LabState>()((set, get) => {
     },
     clearSaved: () => {
       send({ type: 'clearSaved' });
-      set((s) => ({ points: s.points.filter((p) => !p.restored), restoredCount: null }));
+      set((s) => ({ points: s.points.filter((p) => !p.restored), restoredCount: null, interrupted: null }));
     },
     resumeInterrupted: () => {
       const run = get().interrupted;
@@ -307,8 +307,9 @@ export const useLabStore = create<LabState>()((set, get) => {
           trainLimit: run.trainLimit ?? null, lambda: config.lambda,
           methods: config.methods.includes('rescl') ? [...config.methods] : ['rescl', ...config.methods],
         });
-        // the engine loads the run's tasks itself (resumeInterrupted), answering with scenarioLoaded
-        set({ loadedKey: keyOf(get().setup), dataSource: 'bundled', sliderLambda: get().setup.lambda });
+        // The engine loads the run's tasks itself. Until a loadScenario of this store confirms
+        // them, nothing here claims they are loaded (a later Run loads them again if needed).
+        set({ loadedKey: null, dataSource: 'bundled', sliderLambda: get().setup.lambda });
       }
       send({ type: 'resumeInterrupted' });
       set({ interrupted: null });

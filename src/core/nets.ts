@@ -382,7 +382,8 @@ export function batchNormInferenceAutodiff(bn: BatchNormParams, z: tf.Tensor): t
  * (one custom op instead of tfjs's autodiff through tf.moments and FusedBatchNorm's gradient, which
  * runs ~3x the kernels — each one a GPU dispatch):
  *   ∂β = Σ dy,   ∂γ = Σ dy ⊙ x̂,   ∂z = γ/(M·√(σ² + ε)) ⊙ (M·dy − ∂β − x̂ ⊙ ∂γ)   (sums over the M positions)
- * It equals autodiff's up to float rounding (nets.test.ts checks both, and finite differences).
+ * It equals autodiff's up to float rounding (batchNorm.test.ts and combineBatchNorm.test.ts compare it with
+ * `batchNormTrainingAutodiff`).
  */
 export function batchNormTraining(bn: BatchNormParams, z: tf.Tensor, pendingUpdates: BatchNormUpdate[]): tf.Tensor {
   const axes = z.shape.map((_, i) => i).slice(0, -1);
@@ -410,7 +411,7 @@ export function batchNormTraining(bn: BatchNormParams, z: tf.Tensor, pendingUpda
   return op(z, bn.gamma, bn.beta);
 }
 
-/** The same BN training forward differentiated by tfjs's autodiff (the reference for tests and `--stock`-style comparisons). */
+/** The same BN training forward differentiated by tfjs's autodiff: the reference the tests compare with. */
 export function batchNormTrainingAutodiff(bn: BatchNormParams, z: tf.Tensor, pendingUpdates: BatchNormUpdate[]): tf.Tensor {
   const axes = z.shape.map((_, i) => i).slice(0, -1);
   const { mean, variance } = tf.moments(z, axes);

@@ -22,7 +22,8 @@ import * as tf from '@tensorflow/tfjs';
  * Name of the fused Adam kernel (tf.registerKernel). Inputs `{ value, moments, gradient }`:
  * value θ [...shape] (n elements), moments [2, n] = [m; v] (flat, row 0 the first moment),
  * gradient g [...shape]; attrs `AdamUpdateAttrs`. Outputs `[newValue [...shape], newMoments [2, n]]`,
- * all float32. Implementations: src/kernels (cpu, wasm, webgpu).
+ * all float32. Implementations: src/kernels (registered on cpu and webgpu; a wasm one exists but is
+ * not registered, tfjs-wasm's own Adam being faster there).
  */
 export const ADAM_KERNEL = 'ResclAdamUpdate';
 

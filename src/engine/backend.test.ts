@@ -124,10 +124,12 @@ describe('software GPUs (SwiftShader, llvmpipe) are used only when asked for by 
   const swiftShader = { vendor: 'google', architecture: 'swiftshader', device: 'swiftshader-device-subzero', description: 'SwiftShader driver 5.0.0' };
 
   it('auto skips a SwiftShader WebGPU adapter before asking it for a device, saying why', async () => {
-    let deviceRequested = false;
-    const gpu = fakeGpu({}, async () => { deviceRequested = true; return refuseDevice(); }, swiftShader);
-    const s = await selectBackend('auto', { gpu, probeWebGL: () => 'x' });
-    expect(deviceRequested).toBe(false);
+    const attempts: string[] = [];
+    const gpu = fakeGpu({}, async () => { attempts.push('webgpu device'); return refuseDevice(); }, swiftShader);
+    const probe = (allowSoftware: boolean) => { attempts.push(`webgl probe allowSoftware=${allowSoftware}`); return 'x'; };
+    const s = await selectBackend('auto', { gpu, probeWebGL: probe });
+    // the device is requested only as the last resort, after webgl (and wasm, refused here) failed
+    expect(attempts).toEqual(['webgl probe allowSoftware=false', 'webgpu device']);
     expect(s.refused[0].name).toBe('webgpu');
     expect(s.refused[0].reason).toMatch(/^software adapter \(google swiftshader SwiftShader driver 5.0.0\): it emulates the GPU on the CPU/);
     expect(s.refused[0].reason).toContain('?backend=webgpu');
@@ -154,6 +156,23 @@ describe('software GPUs (SwiftShader, llvmpipe) are used only when asked for by 
     await selectBackend('webgpu', { gpu: null, probeWebGL: probe });
     await selectBackend('webgl', { gpu: null, probeWebGL: probe });
     expect(asked).toEqual([false, false, true]);
+  });
+
+  it('when wasm fails too, a skipped software GPU is tried again before cpu (WebGL first)', async () => {
+    const attempts: string[] = [];
+    const gpu = fakeGpu({}, async () => { attempts.push('webgpu device'); return refuseDevice(); }, swiftShader);
+    const probe = (allowSoftware: boolean) => {
+      attempts.push(`webgl probe allowSoftware=${allowSoftware}`);
+      return allowSoftware ? 'WebGL context failed: test' : 'software renderer (SwiftShader): slow';
+    };
+    // no wasmPaths: wasm is refused, so the last resorts run
+    const s = await selectBackend('auto', { gpu, probeWebGL: probe });
+    expect(s.backend).toBe('cpu');
+    expect(attempts).toEqual(['webgl probe allowSoftware=false', 'webgl probe allowSoftware=true', 'webgpu device']);
+    const reasons = Object.fromEntries(s.refused.map((r) => [r.name, r.reason]));
+    expect(Object.keys(reasons)).toEqual(['webgpu', 'webgl', 'wasm']);
+    expect(reasons.webgpu).toMatch(/^software adapter .*tried again before cpu.*; then: device request failed/);
+    expect(reasons.webgl).toMatch(/^software renderer .*; then: WebGL context failed: test/);
   });
 });
 

@@ -128,6 +128,9 @@ export function backendOrder(preference: BackendPreference): BackendName[] {
 /** Thrown (internally) when a backend is refused; `message` is the reason shown to the user. */
 class Refusal extends Error {}
 
+/** A refusal only because the GPU is a software emulation (see SOFTWARE_GPU_REASON). */
+class SoftwareRefusal extends Refusal {}
+
 interface Attempt {
   adapterInfo?: GpuAdapterSummary;
   limits?: Record<string, number>;
@@ -152,14 +155,17 @@ export async function selectBackend(
   options: SelectBackendOptions = {},
 ): Promise<BackendSelection> {
   const order = backendOrder(preference);
+  // A software GPU (SwiftShader, llvmpipe) is used only when asked for by name: on a machine without
+  // a GPU it trains far slower than WebAssembly (SOFTWARE_GPU_REASON). One skipped for that reason
+  // is tried again, software allowed, just before cpu (still faster than tfjs-cpu when wasm failed).
+  const queue: { name: BackendName; allowSoftware: boolean; lastResort?: boolean }[] =
+    order.map((name) => ({ name, allowSoftware: name === preference }));
   const refused: BackendRefusal[] = [];
-  for (let i = 0; i < order.length; i++) {
-    const name = order[i];
+  for (let i = 0; i < queue.length; i++) {
+    const { name, allowSoftware } = queue[i];
     let attempt: Attempt | undefined;
     try {
-      // A software GPU (SwiftShader, llvmpipe) is used only when asked for by name: on a machine
-      // without a GPU it trains far slower than WebAssembly (see SOFTWARE_GPU_REASON).
-      attempt = await prepare(name, options, name === preference);
+      attempt = await prepare(name, options, allowSoftware);
       await activate(name);
       const smoke = await runBackendSmoke();
       await attempt.settle?.();
@@ -169,7 +175,8 @@ export async function selectBackend(
       }
       if (!smoke.ok) throw new Refusal(`smoke test failed: ${smoke.detail ?? 'wrong result'}`);
       attempt.commit?.();
-      const selection: BackendSelection = { backend: name, refused, smoke };
+      // used after all (as the last resort): its earlier "software" refusal no longer applies
+      const selection: BackendSelection = { backend: name, refused: refused.filter((r) => r.name !== name), smoke };
       if (attempt.adapterInfo) selection.adapterInfo = attempt.adapterInfo;
       if (attempt.limits) selection.limits = attempt.limits;
       if (attempt.describe) selection.wasm = await attempt.describe();
@@ -177,11 +184,21 @@ export async function selectBackend(
     } catch (err) {
       attempt?.cleanup();
       let reason = errorMessage(err);
-      const next = order[i + 1];
+      const next = queue[i + 1]?.name;
       if (name === preference) {
         reason += next ? ` (requested explicitly; falling back to ${next})` : ' (requested explicitly)';
       }
-      refused.push({ name, reason });
+      if (err instanceof SoftwareRefusal) {
+        // before cpu; software WebGL before software WebGPU (measured faster on SwiftShader)
+        const cpuAt = queue.findIndex((q, j) => j > i && q.name === 'cpu');
+        const webgpuRetryAt = name === 'webgl' ? queue.findIndex((q, j) => j > i && q.lastResort && q.name === 'webgpu') : -1;
+        const at = webgpuRetryAt >= 0 ? webgpuRetryAt : cpuAt < 0 ? queue.length : cpuAt;
+        queue.splice(at, 0, { name, allowSoftware: true, lastResort: true });
+        reason += '; tried again before cpu if nothing faster works';
+      }
+      const earlier = refused.findIndex((r) => r.name === name);
+      if (earlier >= 0) refused[earlier] = { name, reason: `${refused[earlier].reason}; then: ${reason}` };
+      else refused.push({ name, reason });
     }
   }
   const summary = refused.map((r) => `${r.name}: ${r.reason}`).join('; ');
@@ -194,7 +211,7 @@ async function prepare(name: BackendName, options: SelectBackendOptions, allowSo
       return prepareWebGPU(options, allowSoftware);
     case 'webgl': {
       const problem = (options.probeWebGL ?? probeWebGL)(allowSoftware);
-      if (problem !== null) throw new Refusal(problem);
+      if (problem !== null) throw problem.startsWith(SOFTWARE_RENDERER_PREFIX) ? new SoftwareRefusal(problem) : new Refusal(problem);
       return { cleanup: () => disposeBackend('webgl') };
     }
     case 'wasm':
@@ -241,7 +258,7 @@ async function prepareWebGPU(options: SelectBackendOptions, allowSoftware: boole
 
   const adapterDescription = describeAdapter(adapter);
   if (!allowSoftware && adapterDescription.software) {
-    throw new Refusal(`software adapter (${adapterDescription.name}): ${SOFTWARE_GPU_REASON}`);
+    throw new SoftwareRefusal(`software adapter (${adapterDescription.name}): ${SOFTWARE_GPU_REASON}`);
   }
 
   const requiredLimits: Record<string, number> = {};
@@ -325,6 +342,9 @@ async function prepareWebGPU(options: SelectBackendOptions, allowSoftware: boole
 export const SOFTWARE_GPU_REASON =
   'it emulates the GPU on the CPU, where WebAssembly trains much faster (conv4 step: 0.2 s on wasm vs 7–16 s measured); ask for it by name (?backend=webgpu or webgl) to use it anyway';
 
+/** How `probeWebGL`'s refusal of a software renderer starts (so selectBackend can tell it apart). */
+export const SOFTWARE_RENDERER_PREFIX = 'software renderer ';
+
 /** Renderer names of GPU emulations on the CPU. */
 const SOFTWARE_RENDERER = /swiftshader|llvmpipe|lavapipe|softpipe|software|basic render driver/i;
 
@@ -363,7 +383,7 @@ export function probeWebGL(allowSoftware = true): string | null {
     const debugInfo = context.getExtension('WEBGL_debug_renderer_info');
     const renderer = String(context.getParameter(debugInfo ? debugInfo.UNMASKED_RENDERER_WEBGL : context.RENDERER) ?? '');
     context.getExtension('WEBGL_lose_context')?.loseContext();
-    if (!allowSoftware && SOFTWARE_RENDERER.test(renderer)) return `software renderer (${renderer}): ${SOFTWARE_GPU_REASON}`;
+    if (!allowSoftware && SOFTWARE_RENDERER.test(renderer)) return `${SOFTWARE_RENDERER_PREFIX}(${renderer}): ${SOFTWARE_GPU_REASON}`;
     return null;
   } catch (err) {
     return `WebGL context failed: ${errorMessage(err)}`;

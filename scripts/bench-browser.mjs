@@ -3,6 +3,7 @@
 // on 127.0.0.1, opens `/?bench&...` (the query string is argv[2]) and prints every `BENCH_LINE`
 // the page logs as one JSON line on stdout. Exits 1 when the page reports an error.
 // Called by `npm run bench -- --browser ...` (and for --backend webgl); see scripts/bench.ts.
+// BENCH_TIMEOUT_S (default 3600) bounds the whole page run: a page that never reports ends with exit 1.
 import { chromium } from '@playwright/test';
 import { build, preview } from 'vite';
 
@@ -44,9 +45,19 @@ try {
       resolve(undefined);
     });
   });
+  const timeoutS = Number(process.env.BENCH_TIMEOUT_S ?? 3600);
+  let timer;
+  const deadline = new Promise((resolve) => {
+    timer = setTimeout(() => {
+      console.error(`bench page: no result after ${timeoutS} s (BENCH_TIMEOUT_S); giving up`);
+      failed = true;
+      resolve(undefined);
+    }, timeoutS * 1000);
+  });
   console.error(`opening ${origin}/${search}`);
   await page.goto(`${origin}/${search}`);
-  await finished;
+  await Promise.race([finished, deadline]);
+  clearTimeout(timer);
 } finally {
   await browser.close();
   await new Promise((resolve) => server.httpServer.close(resolve));

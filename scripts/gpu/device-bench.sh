@@ -2,7 +2,7 @@
 # Runs ON the GPU machine (through .gpu-kit/on-device.sh, which unpacks node and Dawn and points
 # Vulkan at the NVIDIA driver): the issue #6 table in one call, every file written under $OUT.
 #   tfjs-check.jsonl  losses with tfjs's kernels vs the lab's on the real GPU (must be ≤ 1e-3)
-#   tfjs-fast.jsonl   the lab's kernels: mlp, conv4 x plain, combined at batch 128
+#   tfjs-fast.jsonl   the lab's kernels: mlp, conv4, resnet8 x plain, combined at batch 128
 #   tfjs-stock.jsonl  tfjs's own kernels, same cases (the "old" column)
 #   tfjs-top.jsonl    the slowest kernels of a conv4 step (what to fix next)
 #   torch.jsonl       the PyTorch peer (CUDA eager) in the same call
@@ -22,7 +22,7 @@ status=0
 date -u +%FT%TZ >> "$OUT/machine.txt"
 echo "== check"; bench --net mlp,conv4 --stage plain,combined --steps 1 --warmup 0 --check > "$OUT/tfjs-check.jsonl" 2> "$OUT/tfjs-check.err" || status=1
 echo "== fast"; bench --net mlp,conv4,resnet8 --stage plain,combined "${steps[@]}" > "$OUT/tfjs-fast.jsonl" 2> "$OUT/tfjs-fast.err" || status=1
-echo "== stock"; bench --net mlp,conv4 --stage plain,combined --steps 5 --warmup 2 --stock > "$OUT/tfjs-stock.jsonl" 2> "$OUT/tfjs-stock.err" || status=1
+echo "== stock"; bench --net mlp,conv4,resnet8 --stage plain,combined --steps 5 --warmup 2 --stock > "$OUT/tfjs-stock.jsonl" 2> "$OUT/tfjs-stock.err" || status=1
 echo "== top"; bench --net conv4 --stage plain,combined --steps 2 --warmup 2 --top 15 > "$OUT/tfjs-top.jsonl" 2> "$OUT/tfjs-top.err" || status=1
 # the first Python that has PyTorch
 py=""

@@ -36,25 +36,34 @@ interface DeviceCounter { read(): { submissions: number; dispatches: number } | 
 function countDeviceWork(): DeviceCounter {
   const backend = tf.backend() as unknown as { device?: GPUDevice; recordAndSubmit?: (...args: unknown[]) => unknown };
   const queue = tf.getBackend() === 'webgpu' ? backend.device?.queue : undefined;
-  const record = backend.recordAndSubmit;
-  if (!queue || typeof record !== 'function') return { read: () => null, restore: () => undefined };
+  if (!queue || typeof backend.recordAndSubmit !== 'function') return { read: () => null, restore: () => undefined };
   const counts = { submissions: 0, dispatches: 0 };
-  const submit = queue.submit;
-  // Own properties shadowing the prototypes' methods; removed again by restore().
-  queue.submit = function countedSubmit(this: GPUQueue, buffers: Iterable<GPUCommandBuffer>) {
+  // Shadow the two methods with counting wrappers and put back exactly what was there before
+  // (an own property, or nothing: then the prototype's method shows through again).
+  const restoreSubmit = shadow(queue as unknown as Record<string, unknown>, 'submit', (original) => function countedSubmit(this: unknown, ...args: unknown[]) {
     counts.submissions += 1;
-    return submit.call(this, buffers);
-  };
-  backend.recordAndSubmit = function countedRecord(this: unknown, ...args: unknown[]) {
+    return original.apply(this, args);
+  });
+  const restoreRecord = shadow(backend as unknown as Record<string, unknown>, 'recordAndSubmit', (original) => function countedRecord(this: unknown, ...args: unknown[]) {
     counts.dispatches += 1;
-    return record.apply(this, args);
-  };
+    return original.apply(this, args);
+  });
   return {
     read: () => ({ ...counts }),
-    restore: () => {
-      delete (queue as { submit?: unknown }).submit;
-      delete backend.recordAndSubmit;
-    },
+    restore: () => { restoreRecord(); restoreSubmit(); },
+  };
+}
+
+type Method = (this: unknown, ...args: unknown[]) => unknown;
+
+/** Replaces `target[key]` by `wrap(current method)` as an own property; returns the undo. */
+function shadow(target: Record<string, unknown>, key: string, wrap: (original: Method) => Method): () => void {
+  const own = Object.getOwnPropertyDescriptor(target, key);
+  const original = target[key] as Method;
+  target[key] = wrap(original);
+  return () => {
+    if (own) Object.defineProperty(target, key, own);
+    else delete target[key];
   };
 }
 

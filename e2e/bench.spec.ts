@@ -41,6 +41,9 @@ test.describe('?bench page', () => {
       // src/kernels replaces kernels on webgpu and cpu, none on webgl: the label says which ran.
       expect(lines[0].kernels).toBe(backend === 'webgl' ? 'stock' : 'fast');
       await expect(page.getByTestId('bench.table').locator('tbody tr')).toHaveCount(2);
+      await expect(page.getByTestId('bench.chart')).toHaveAttribute('data-cases', '2');
+      await expect(page.getByTestId('bench.chart').locator('.recharts-bar-rectangle')).toHaveCount(2);
+      if (backend === 'webgpu') await page.screenshot({ path: 'e2e/artifacts/bench-webgpu.png', fullPage: true });
       await expect(page.getByTestId('bench.error')).toHaveCount(0);
       expect(pageErrors).toEqual([]);
     });

@@ -12,6 +12,7 @@ import {
   type BenchCaseLine, type BenchLine, type BenchOptions,
 } from './options';
 import type { BenchEvent } from './protocol';
+import { StepChart } from './StepChart';
 import './bench.css';
 
 type Status =
@@ -102,6 +103,7 @@ export function BenchPage({ search }: { search: string }) {
           {' '}
           {running && <button type="button" data-testid="bench.stop" onClick={() => runRef.current?.stop()}>Stop after this case</button>}
         </p>
+        {cases.length > 0 && <StepChart cases={cases} />}
         {cases.length > 0 && (
           <table className="bench-table" data-testid="bench.table">
             <thead>

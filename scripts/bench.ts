@@ -15,27 +15,22 @@
  */
 import { spawnSync } from 'node:child_process';
 import { runBench } from '../src/bench/cases';
-import { BENCH_USAGE, BenchOptionError, benchSearch, parseBenchOptions, type BenchOptions } from '../src/bench/options';
+import { BENCH_OPTION_NAMES, BENCH_USAGE, BenchOptionError, benchSearch, parseBenchOptions, type BenchOptions } from '../src/bench/options';
 import { useBackend } from './backend';
+import { parseFlags, UsageError } from './cli';
 
-/** `--name value` / `--name=value` / bare `--stock`, `--check` and `--browser` → a name → text record. */
+/** Bare switches; every other option is `--name value` or `--name=value` (scripts/cli.ts parses those). */
+const SWITCHES = ['--stock', '--check', '--browser'];
+
+/** argv → the name → text record `parseBenchOptions` validates, and whether to run in the browser. */
 function readArgv(argv: string[]): { raw: Record<string, string>; browser: boolean } {
+  const valued = BENCH_OPTION_NAMES.filter((name) => !SWITCHES.includes(`--${name}`));
+  const flags = parseFlags(argv.filter((a) => !SWITCHES.includes(a)), Object.fromEntries(valued.map((name) => [name, { kind: 'optional-string' as const }])), `usage: ${BENCH_USAGE}`);
   const raw: Record<string, string> = {};
-  let browser = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '--help' || arg === '-h') throw new BenchOptionError('');
-    if (arg === '--browser') { browser = true; continue; }
-    if (arg === '--stock') { raw.stock = '1'; continue; }
-    if (arg === '--check') { raw.check = '1'; continue; }
-    if (!arg.startsWith('--')) throw new BenchOptionError(`unexpected argument '${arg}'`);
-    const eq = arg.indexOf('=');
-    const name = eq > 0 ? arg.slice(2, eq) : arg.slice(2);
-    const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
-    if (value === undefined || (eq < 0 && value.startsWith('--'))) throw new BenchOptionError(`flag --${name} needs a value`);
-    raw[name] = value;
-  }
-  return { raw, browser };
+  for (const [name, value] of Object.entries(flags)) if (typeof value === 'string') raw[name] = value;
+  if (argv.includes('--stock')) raw.stock = '1';
+  if (argv.includes('--check')) raw.check = '1';
+  return { raw, browser: argv.includes('--browser') };
 }
 
 async function runInNode(options: BenchOptions): Promise<void> {
@@ -57,6 +52,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
+  if (e instanceof UsageError) {
+    console.error(e.message);
+    process.exit(2);
+  }
   if (e instanceof BenchOptionError) {
     console.error(`${e.message ? `${e.message}\n` : ''}usage: ${BENCH_USAGE}`);
     process.exit(2);

@@ -67,7 +67,15 @@ function shadow(target: Record<string, unknown>, key: string, wrap: (original: M
   };
 }
 
-export function median(xs: number[]): number {
+/**
+ * The stage options of every benchmark run: seeded, `maxSteps` steps, and reportIntervalMs 0 so
+ * every step reads its loss back (the synchronisation point of a step).
+ */
+function stageOptions(batch: number, maxSteps: number): StageOptions {
+  return { epochs: 1000, batchSize: batch, learningRate: 1e-3, weightDecay: 1e-4, seed: 1, reportIntervalMs: 0, maxSteps };
+}
+
+function median(xs: number[]): number {
   const sorted = [...xs].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
 }
@@ -90,9 +98,7 @@ function kernelTimes(kernels: { name: string; kernelTimeMs: unknown; inputShapes
 }
 
 async function timeSteps(makeStage: StageFactory, batch: number, warmup: number, steps: number): Promise<Timing> {
-  // reportIntervalMs 0: every step reads its loss back (the synchronisation point of a step).
-  const options: StageOptions = { epochs: 1000, batchSize: batch, learningRate: 1e-3, weightDecay: 1e-4, seed: 1, reportIntervalMs: 0, maxSteps: warmup + steps + 1 };
-  const stage = makeStage(options);
+  const stage = makeStage(stageOptions(batch, warmup + steps + 1));
   const counter = countDeviceWork();
   try {
     for (let i = 0; i < warmup; i++) await stage.next();
@@ -155,8 +161,7 @@ const CHECK_STEPS = 5;
 /** Losses of the first CHECK_STEPS steps of a stage (every step reads its loss). */
 async function stageLosses(makeStage: StageFactory, batch: number): Promise<number[]> {
   const losses: number[] = [];
-  const options: StageOptions = { epochs: 1000, batchSize: batch, learningRate: 1e-3, weightDecay: 1e-4, seed: 1, reportIntervalMs: 0, maxSteps: CHECK_STEPS };
-  for await (const progress of makeStage(options)) if (progress.lossFresh) losses.push(progress.loss);
+  for await (const progress of makeStage(stageOptions(batch, CHECK_STEPS))) if (progress.lossFresh) losses.push(progress.loss);
   return losses;
 }
 

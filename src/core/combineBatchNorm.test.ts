@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
+import { randomizeAlphas, randomizeNet } from '../testing/nets';
 import { expectArraysClose, expectNoTensorLeak } from '../testing/tensors';
 import {
   alphaVariables, buildCombined, combinedHeads, combinedTargetVariables, disposeCombinedAlphas, forwardCombined,
@@ -12,7 +13,7 @@ import {
 } from './combine';
 import {
   addHead, applyHead, applyUnitLinear, batchNormInferenceAutodiff, batchNormTrainingAutodiff, buildNet, cloneNet, disposeNet,
-  runTopology, type BatchNormUpdate, type Net, type NetKind,
+  runTopology, type BatchNormUpdate, type NetKind,
 } from './nets';
 
 /** forwardCombined with tfjs's own batch-norm ops, differentiated by autodiff (the reference). */
@@ -30,20 +31,6 @@ function forwardReference(c: CombinedNet, x: tf.Tensor4D, mode: TargetBatchNormM
     return tf.add(tf.mul(tf.add(as, 1), zs), tf.mul(at, zt));
   });
   return combinedHeads(c).map((h) => applyHead(h, features));
-}
-
-/** Moves the BN statistics and α off their initial values so every term of the gradient matters. */
-function perturb(net: Net, c: CombinedNet | null, seed: number): void {
-  let s = seed;
-  for (const u of net.units.values()) {
-    if (!u.bn) continue;
-    const ch = u.spec.outChannels;
-    u.bn.gamma.assign(tf.randomUniform([ch], 0.5, 1.5, 'float32', s++));
-    u.bn.beta.assign(tf.randomUniform([ch], -0.5, 0.5, 'float32', s++));
-    u.bn.movingMean.assign(tf.randomUniform([ch], -0.5, 0.5, 'float32', s++));
-    u.bn.movingVariance.assign(tf.randomUniform([ch], 0.2, 2, 'float32', s++));
-  }
-  if (c) for (const v of alphaVariables(c)) v.assign(tf.randomUniform(v.shape, -1, 1, 'float32', s++));
 }
 
 function gradients(c: CombinedNet, forward: typeof forwardReference, x: tf.Tensor4D, mode: TargetBatchNormMode, vars: tf.Variable[]) {
@@ -66,12 +53,12 @@ describe('combination stage on batch-norm networks: custom BN gradients = autodi
       it(`${kind} (width ${width}), target BN in ${mode} mode: α and θ_t gradients`, async () => {
         const source = buildNet(kind, 1, width);
         addHead(source, 'a', 5, 1);
-        perturb(source, null, 10);
+        randomizeNet(source, 10);
         const target = cloneNet(source);
         addHead(target, 'b', 5, 2);
-        perturb(target, null, 50);
+        randomizeNet(target, 50);
         const c = buildCombined(source, target);
-        perturb(target, c, 90);
+        randomizeAlphas(c, 90);
         const x = tf.randomUniform([3, 28, 28, 1], 0, 1, 'float32', 7) as tf.Tensor4D;
         const vars = [...alphaVariables(c), ...combinedTargetVariables(c)];
         const ours = gradients(c, forwardCombined, x, mode, vars);

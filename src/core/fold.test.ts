@@ -1,40 +1,19 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
+import { randomizeAlphas, randomizeNet } from '../testing/nets';
 import { expectArraysClose } from '../testing/tensors';
-import { buildCombined, disposeCombinedAlphas, predictCombined, type CombinedNet } from './combine';
+import { buildCombined, disposeCombinedAlphas, predictCombined } from './combine';
 import { checkFold, foldCombined, modelArtifacts, modelJson, toLayersModel } from './fold';
 import { addHead, buildNet, cloneNet, countParams, disposeNet, predict, type Net, type NetKind } from './nets';
-
-/** Random BN statistics, γ, β, biases and α, so that folding has something to get wrong. */
-function randomize(net: Net, seed: number): void {
-  let s = seed;
-  const rnd = (shape: number[], lo: number, hi: number) => tf.randomUniform(shape, lo, hi, 'float32', s++);
-  for (const u of net.units.values()) {
-    if (u.bn) {
-      const c = u.spec.outChannels;
-      u.bn.gamma.assign(rnd([c], 0.5, 1.5));
-      u.bn.beta.assign(rnd([c], -0.5, 0.5));
-      u.bn.movingMean.assign(rnd([c], -0.5, 0.5));
-      u.bn.movingVariance.assign(rnd([c], 0.2, 2));
-    }
-    if (u.bias) u.bias.assign(rnd(u.bias.shape, -0.2, 0.2));
-  }
-}
-
-function randomAlphas(c: CombinedNet, seed: number): void {
-  let s = seed;
-  for (const v of c.alphaSource.values()) v.assign(tf.randomUniform(v.shape, -1, 0.5, 'float32', s++));
-  for (const v of c.alphaTarget.values()) v.assign(tf.randomUniform(v.shape, -0.5, 1, 'float32', s++));
-}
 
 function makePair(kind: NetKind): { source: Net; target: Net } {
   const source = buildNet(kind, 1);
   addHead(source, 'a', 10, 1);
-  randomize(source, 100);
+  randomizeNet(source, 100);
   const target = buildNet(kind, 2);
   addHead(target, 'a', 10, 2);
   addHead(target, 'b', 5, 3);
-  randomize(target, 200);
+  randomizeNet(target, 200);
   return { source, target };
 }
 
@@ -45,7 +24,7 @@ describe('folding net_c', () => {
     it(`is exact for ${kind} with random BN statistics and random α`, async () => {
       const { source, target } = makePair(kind);
       const c = buildCombined(source, target);
-      randomAlphas(c, 300);
+      randomizeAlphas(c, 300);
       const folded = foldCombined(c);
       const x = inputs(8, 7);
       const report = await checkFold(c, folded, x);
@@ -82,14 +61,14 @@ describe('folding net_c', () => {
   it('chains over three tasks: the folded net is the next source and folding stays exact', async () => {
     const { source, target } = makePair('conv4');
     const c1 = buildCombined(source, target);
-    randomAlphas(c1, 400);
+    randomizeAlphas(c1, 400);
     const folded1 = foldCombined(c1);
     const target2 = cloneNet(folded1);
     addHead(target2, 'c', 3, 9);
-    randomize(target2, 500);
+    randomizeNet(target2, 500);
     for (const u of target2.units.values()) if (u.kernel) u.kernel.assign(tf.mul(u.kernel, tf.randomUniform(u.kernel.shape, 0.5, 1.5, 'float32', 11)));
     const c2 = buildCombined(folded1, target2);
-    randomAlphas(c2, 600);
+    randomizeAlphas(c2, 600);
     const folded2 = foldCombined(c2);
     const x = inputs(6, 8);
     const report = await checkFold(c2, folded2, x);
@@ -112,7 +91,7 @@ describe('export as a tfjs LayersModel', () => {
     it(`${kind}: stock tf.loadLayersModel reads it and gives the folded logits`, async () => {
       const { source, target } = makePair(kind);
       const c = buildCombined(source, target);
-      randomAlphas(c, 700);
+      randomizeAlphas(c, 700);
       const folded = foldCombined(c);
       const model = toLayersModel(folded);
       const artifacts = await modelArtifacts(model);

@@ -140,6 +140,11 @@ function writeUrl(setup: SetupConfig): void {
 
 const initialUrl = typeof window === 'undefined' ? { config: parseSetup('').config, notices: [] } : parseSetup(window.location.search);
 
+/** Whether an interrupted run can be resumed now: the engine is ready, loading nothing, running nothing. */
+export function canResumeInterrupted(s: LabState): boolean {
+  return s.interrupted !== null && s.status === 'ready' && !s.loading && !['running', 'paused'].includes(s.runState);
+}
+
 export const useLabStore = create<LabState>()((set, get) => {
   const busy = (): boolean => ['running', 'paused'].includes(get().runState);
 
@@ -299,7 +304,7 @@ export const useLabStore = create<LabState>()((set, get) => {
     },
     resumeInterrupted: () => {
       const run = get().interrupted;
-      if (!run || get().status !== 'ready' || busy() || get().loading) return;
+      if (!run || !canResumeInterrupted(get())) return;
       if (run.scenario !== 'custom') {
         const { config } = run;
         get().setSetup({

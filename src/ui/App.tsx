@@ -1,5 +1,5 @@
 import { useEffect } from 'react';
-import { useLabStore } from '../store/labStore';
+import { canResumeInterrupted, useLabStore } from '../store/labStore';
 import { BackendPanel } from './BackendPanel';
 import { ErrorBanner } from './ErrorBanner';
 import { LambdaPanel } from './LambdaPanel';
@@ -26,7 +26,7 @@ export function App() {
   const resumeInterrupted = useLabStore((s) => s.resumeInterrupted);
   const dismissInterrupted = useLabStore((s) => s.dismissInterrupted);
   const selectedBackend = useLabStore((s) => s.ready?.backend ?? 'cpu');
-  const canResume = useLabStore((s) => s.status === 'ready' && !s.loading && !['running', 'paused'].includes(s.runState));
+  const canResume = useLabStore(canResumeInterrupted);
   const backendNotice = notices.find((n) => n.startsWith('Unknown backend'));
   const otherNotices = notices.filter((n) => n !== backendNotice);
 

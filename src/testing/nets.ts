@@ -1,0 +1,30 @@
+/**
+ * Test helpers that move a network's parameters off their initial values, so that a test of
+ * folding or of gradients has every term to get wrong (BN statistics, γ, β, biases, α).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { CombinedNet } from '../core/combine';
+import type { Net } from '../core/nets';
+
+/** Seeded random BN statistics, γ, β and biases for every unit of `net`. */
+export function randomizeNet(net: Net, seed: number): void {
+  let s = seed;
+  const rnd = (shape: number[], lo: number, hi: number) => tf.randomUniform(shape, lo, hi, 'float32', s++);
+  for (const u of net.units.values()) {
+    if (u.bn) {
+      const c = u.spec.outChannels;
+      u.bn.gamma.assign(rnd([c], 0.5, 1.5));
+      u.bn.beta.assign(rnd([c], -0.5, 0.5));
+      u.bn.movingMean.assign(rnd([c], -0.5, 0.5));
+      u.bn.movingVariance.assign(rnd([c], 0.2, 2));
+    }
+    if (u.bias) u.bias.assign(rnd(u.bias.shape, -0.2, 0.2));
+  }
+}
+
+/** Seeded random α: α_s in [−1, 0.5), α_t in [−0.5, 1). */
+export function randomizeAlphas(c: CombinedNet, seed: number): void {
+  let s = seed;
+  for (const v of c.alphaSource.values()) v.assign(tf.randomUniform(v.shape, -1, 0.5, 'float32', s++));
+  for (const v of c.alphaTarget.values()) v.assign(tf.randomUniform(v.shape, -0.5, 1, 'float32', s++));
+}

@@ -13,7 +13,7 @@ import { disposeResident, makeResident, type ResidentDataset } from '../core/bat
 import { buildCombined, disposeCombinedAlphas } from '../core/combine';
 import { addHead, buildNet, cloneNet, disposeNet } from '../core/nets';
 import { trainCombined, trainSource, type StageOptions, type StageProgress } from '../core/train';
-import { fastKernelsActive, registerFastKernels, restoreStockKernels } from '../kernels';
+import { countDeviceWork, deviceWorkPerStep, fastKernelsActive, registerFastKernels, restoreStockKernels } from '../kernels';
 import type { BenchCaseLine, BenchCheckLine, BenchLine, BenchOptions, BenchStage, KernelTime } from './options';
 
 type StageFactory = (options: StageOptions) => AsyncGenerator<StageProgress, void, undefined>;
@@ -23,48 +23,9 @@ interface Timing {
   kernelsPerStep: number;
   submissionsPerStep: number | null;
   dispatchesPerStep: number | null;
+  /** dispatches per step by program name (webgpu only) */
+  dispatchesByProgram: Record<string, number> | null;
   top: KernelTime[];
-}
-
-/**
- * Counts, on the active WebGPU backend, GPUQueue.submit calls and compute dispatches (tfjs's
- * `recordAndSubmit`: one per GPU program run; Identity, Reshape and same-dtype Cast kernels share
- * buffers and dispatch nothing). Reads null elsewhere.
- */
-interface DeviceCounter { read(): { submissions: number; dispatches: number } | null; restore(): void }
-
-function countDeviceWork(): DeviceCounter {
-  const backend = tf.backend() as unknown as { device?: GPUDevice; recordAndSubmit?: (...args: unknown[]) => unknown };
-  const queue = tf.getBackend() === 'webgpu' ? backend.device?.queue : undefined;
-  if (!queue || typeof backend.recordAndSubmit !== 'function') return { read: () => null, restore: () => undefined };
-  const counts = { submissions: 0, dispatches: 0 };
-  // Shadow the two methods with counting wrappers and put back exactly what was there before
-  // (an own property, or nothing: then the prototype's method shows through again).
-  const restoreSubmit = shadow(queue as unknown as Record<string, unknown>, 'submit', (original) => function countedSubmit(this: unknown, ...args: unknown[]) {
-    counts.submissions += 1;
-    return original.apply(this, args);
-  });
-  const restoreRecord = shadow(backend as unknown as Record<string, unknown>, 'recordAndSubmit', (original) => function countedRecord(this: unknown, ...args: unknown[]) {
-    counts.dispatches += 1;
-    return original.apply(this, args);
-  });
-  return {
-    read: () => ({ ...counts }),
-    restore: () => { restoreRecord(); restoreSubmit(); },
-  };
-}
-
-type Method = (this: unknown, ...args: unknown[]) => unknown;
-
-/** Replaces `target[key]` by `wrap(current method)` as an own property; returns the undo. */
-function shadow(target: Record<string, unknown>, key: string, wrap: (original: Method) => Method): () => void {
-  const own = Object.getOwnPropertyDescriptor(target, key);
-  const original = target[key] as Method;
-  target[key] = wrap(original);
-  return () => {
-    if (own) Object.defineProperty(target, key, own);
-    else delete target[key];
-  };
 }
 
 /**
@@ -102,23 +63,22 @@ async function timeSteps(makeStage: StageFactory, batch: number, warmup: number,
   const counter = countDeviceWork();
   try {
     for (let i = 0; i < warmup; i++) await stage.next();
-    const before = counter.read();
+    const before = counter?.read() ?? null;
     const msPerStep: number[] = [];
     for (let i = 0; i < steps; i++) {
       const t0 = performance.now();
       await stage.next();
       msPerStep.push(performance.now() - t0);
     }
-    const after = counter.read();
-    const perStep = (key: 'submissions' | 'dispatches'): number | null =>
-      before === null || after === null ? null : +((after[key] - before[key]) / steps).toFixed(1);
+    const after = counter?.read() ?? null;
+    const perStep = before && after ? deviceWorkPerStep(before, after, steps) : null;
     const profile = await tf.profile(async () => { await stage.next(); });
     return {
-      msPerStep, kernelsPerStep: profile.kernels.length, submissionsPerStep: perStep('submissions'),
-      dispatchesPerStep: perStep('dispatches'), top: kernelTimes(profile.kernels),
+      msPerStep, kernelsPerStep: profile.kernels.length, submissionsPerStep: perStep?.submissions ?? null,
+      dispatchesPerStep: perStep?.dispatches ?? null, dispatchesByProgram: perStep?.byProgram ?? null, top: kernelTimes(profile.kernels),
     };
   } finally {
-    counter.restore();
+    counter?.restore();
     await stage.return();
   }
 }
@@ -214,6 +174,7 @@ export async function* runBench(
           samplesPerSec: Math.round(options.batch / (ms / 1000)), kernelsPerStep: timing.kernelsPerStep,
           deviceSubmissionsPerStep: timing.submissionsPerStep, gpuDispatchesPerStep: timing.dispatchesPerStep, kernels,
         };
+        if (timing.dispatchesByProgram) line.dispatchesByProgram = timing.dispatchesByProgram;
         if (options.top > 0) line.topKernels = timing.top.slice(0, options.top);
         yield line;
       }

@@ -141,6 +141,8 @@ export interface BenchCaseLine {
   deviceSubmissionsPerStep: number | null;
   /** GPU compute dispatches (tfjs program runs) per timed step (webgpu only; null elsewhere) */
   gpuDispatchesPerStep: number | null;
+  /** the dispatches per step by GPU program (webgpu only), most first */
+  dispatchesByProgram?: Record<string, number>;
   kernels: 'stock' | 'fast';
   topKernels?: KernelTime[];
 }

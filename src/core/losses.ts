@@ -7,8 +7,31 @@ import * as tf from '@tensorflow/tfjs';
 /** Knowledge-distillation temperature (lab choice: LwF's value). */
 export const KD_TEMPERATURE = 2;
 
-/** Cross-entropy: mean over the batch of −log softmax(z)[y]. logits [N, K], labels int32 [N]. */
+/**
+ * Name of the fused softmax cross-entropy kernel (tf.registerKernel; src/kernels registers it on
+ * webgpu). Inputs `{ logits [N, K] float32, labels [N] int32 }`, no attrs; outputs
+ * `[loss [] = −(1/N) Σ_r log softmax(z_r)[y_r], ∂loss/∂logits [N, K] = (softmax(z) − onehot(y)) / N]`.
+ * Where it is not registered `crossEntropy` runs `crossEntropyComposite`.
+ */
+export const SOFTMAX_CROSS_ENTROPY_KERNEL = 'ResclSoftmaxCrossEntropy';
+
+/**
+ * Cross-entropy: mean over the batch of −log softmax(z)[y]. logits [N, K], labels int32 [N].
+ * Through `SOFTMAX_CROSS_ENTROPY_KERNEL` where the backend has it (the gradient comes with the
+ * forward: backward is one multiply by the incoming scalar), else `crossEntropyComposite`.
+ */
 export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
+  if (!tf.getKernel(SOFTMAX_CROSS_ENTROPY_KERNEL, tf.getBackend())) return crossEntropyComposite(logits, labels);
+  const op = tf.customGrad((z: tf.Tensor | tf.GradSaveFunc, save: tf.Tensor | tf.GradSaveFunc) => {
+    const [loss, dz] = tf.engine().runKernel(SOFTMAX_CROSS_ENTROPY_KERNEL, { logits: z as tf.Tensor, labels }, {}) as tf.Tensor[];
+    (save as tf.GradSaveFunc)([dz]);
+    return { value: loss, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, saved[0]) };
+  });
+  return op(logits) as tf.Scalar;
+}
+
+/** Cross-entropy from tfjs ops (logSoftmax, oneHot, ...), differentiated by tfjs's autodiff. */
+export function crossEntropyComposite(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
   const k = logits.shape[1];
   const logp = tf.logSoftmax(logits);
   return tf.neg(tf.mean(tf.sum(tf.mul(tf.oneHot(labels, k), logp), 1))) as tf.Scalar;

@@ -14,9 +14,8 @@ import type * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import type { AdamUpdateAttrs } from '../core/optimizer';
 import type { KernelArgs } from './compose';
+import { flat, runFlat, type FlatUniform } from './flatProgram';
 import { allocate, view } from './memory';
-
-const WORKGROUP = 64;
 const f = Math.fround;
 
 function checkInputs(args: KernelArgs): { value: tf.TensorInfo; moments: tf.TensorInfo; gradient: tf.TensorInfo; n: number } {
@@ -59,45 +58,9 @@ export function adamUpdateHost(backendName: string): tf.KernelFunc {
   };
 }
 
-/**
- * A one-output WGSL program over a flat index (one invocation per output element), with its own
- * uniforms `n : i32` and the named f32 constants; `body` sees `index`, `uniforms` and the inputs
- * (bound as arrays under `variableNames`).
- */
-class FlatProgram {
-  workgroupSize: [number, number, number] = [WORKGROUP, 1, 1];
-  size = true;
-  uniforms: string;
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-
-  constructor(
-    public shaderKey: string, public variableNames: string[], floats: string[],
-    public outputShape: number[], private readonly body: string,
-  ) {
-    this.uniforms = `n : i32, ${floats.map((name) => `${name} : f32,`).join(' ')}`;
-    this.dispatchLayout = { x: outputShape.map((_, i) => i) };
-    this.dispatch = [Math.ceil(outputShape.reduce((a, b) => a * b, 1) / WORKGROUP), 1, 1];
-  }
-
-  getUserCode(): string {
-    return `
-      fn main(index : i32) {
-        if (index >= uniforms.size) { return; }
-        ${this.body}
-      }
-    `;
-  }
-}
-
-/** Runs a FlatProgram with uniforms n and `floats` (values from the attrs, in that order). */
-function runFlat(
-  backend: WebGPUBackend, key: string, inputs: [string, tf.TensorInfo][], floats: (keyof AdamUpdateAttrs)[],
-  attrs: AdamUpdateAttrs, n: number, outputShape: number[], body: string,
-): tf.TensorInfo {
-  const program = new FlatProgram(key, inputs.map(([name]) => name), floats, outputShape, body);
-  const uniforms = [{ type: 'int32', data: [n] }, ...floats.map((name) => ({ type: 'float32', data: [attrs[name]] }))];
-  return backend.runWebGPUProgram(program as never, inputs.map(([, info]) => info), 'float32', uniforms);
+/** The FlatUniforms n and the named attrs, in that order. */
+function adamUniforms(n: number, attrs: AdamUpdateAttrs, names: (keyof AdamUpdateAttrs)[]): FlatUniform[] {
+  return [{ name: 'n', type: 'i32', value: n }, ...names.map((name) => ({ name, type: 'f32' as const, value: attrs[name] }))];
 }
 
 /** [m'; v'] [2, n] from [m; v] [2, n] and g [n]. */
@@ -117,11 +80,6 @@ const APPLY_BODY = `
         let vHat = mv[uniforms.n + index] / uniforms.biasCorrection2;
         setOutputAtIndex(index, (mHat / (sqrt(vHat) + uniforms.epsilon)) * uniforms.negLearningRate + theta[index]);`;
 
-/** A float32 tensor's data seen as a flat [n] vector (no copy, no new reference: read-only input). */
-function flat(info: tf.TensorInfo, n: number): tf.TensorInfo {
-  return { dataId: info.dataId, shape: [n], dtype: info.dtype };
-}
-
 /** The fused Adam update on `webgpu`: two WGSL programs (moments, then value). */
 export function adamUpdateWebGPU(): tf.KernelFunc {
   return (raw) => {
@@ -130,9 +88,9 @@ export function adamUpdateWebGPU(): tf.KernelFunc {
     const a = args.attrs as unknown as AdamUpdateAttrs;
     const backend = args.backend as unknown as WebGPUBackend;
     const newMoments = runFlat(backend, 'resclAdamMoments', [['mv', moments], ['g', flat(gradient, n)]],
-      ['beta1', 'oneMinusBeta1', 'beta2', 'oneMinusBeta2'], a, n, [2, n], MOMENTS_BODY);
+      adamUniforms(n, a, ['beta1', 'oneMinusBeta1', 'beta2', 'oneMinusBeta2']), [2, n], MOMENTS_BODY);
     const newValue = runFlat(backend, 'resclAdamApply', [['theta', flat(value, n)], ['mv', newMoments]],
-      ['biasCorrection1', 'biasCorrection2', 'epsilon', 'negLearningRate'], a, n, [n], APPLY_BODY);
+      adamUniforms(n, a, ['biasCorrection1', 'biasCorrection2', 'epsilon', 'negLearningRate']), [n], APPLY_BODY);
     // The output was made as [n]; tfjs-webgpu keys data by dataId, so it is θ's shape by relabelling
     // (as its own Reshape does).
     return [{ ...newValue, shape: value.shape }, newMoments];

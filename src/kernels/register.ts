@@ -5,9 +5,11 @@
  * backend's module loaded), before the first training step.
  */
 import * as tf from '@tensorflow/tfjs';
+import { SOFTMAX_CROSS_ENTROPY_KERNEL } from '../core/losses';
 import { ADAM_KERNEL } from '../core/optimizer';
 import { adamUpdateHost, adamUpdateWebGPU } from './adam';
 import { captureStock, stockKernel } from './compose';
+import { softmaxCrossEntropyWebGPU } from './crossEntropy';
 import { conv2DBackpropFilterViaConv, conv2DBackpropInputViaConv } from './convGrad';
 import { addNChunkedWebGPU, maxPoolGradWebGPU } from './webgpuKernels';
 import { batchMatMulTransposeFirst, maxPoolGradHost, reduceLeadingHost, tileHost } from './hostKernels';
@@ -38,11 +40,24 @@ const PLAN: Record<string, Record<string, Factory>> = {
   wasm: { ...HOST, [tf.BatchMatMul]: batchMatMulTransposeFirst },
   webgpu: {
     [tf.Conv2DBackpropFilter]: conv2DBackpropFilterViaConv, [tf.MaxPoolGrad]: maxPoolGradWebGPU, [tf.AddN]: addNChunkedWebGPU,
-    [ADAM_KERNEL]: adamUpdateWebGPU,
+    [ADAM_KERNEL]: adamUpdateWebGPU, [SOFTMAX_CROSS_ENTROPY_KERNEL]: softmaxCrossEntropyWebGPU,
   },
 };
 
 const active = new Map<string, Set<string>>();
+
+/**
+ * tfjs-webgpu submits its command buffer every WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE dispatches (15 by
+ * default) and whenever data is read back. With our kernels registered it submits every
+ * SUBMIT_BATCH dispatches instead, more than any training step runs (resnet8 combined: 812 with
+ * tfjs's own kernels), so a step that ends with a loss read is one queue submission. The cost:
+ * buffers freed during a step return to tfjs's pool only at the submit, so between two reads
+ * (the lab reads a loss every reportIntervalMs) up to SUBMIT_BATCH dispatches' intermediates stay
+ * allocated (a few steps' worth).
+ */
+export const SUBMIT_BATCH = 1024;
+const SUBMIT_FLAG = 'WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE';
+let stockSubmitBatch: number | null = null;
 
 /** Kernel names `registerFastKernels` would replace on this backend (empty if none). */
 export function fastKernelNames(backendName: string): string[] {
@@ -62,6 +77,10 @@ export function registerFastKernels(backendName: string): string[] {
     done.add(kernelName);
   }
   active.set(backendName, done);
+  if (backendName === 'webgpu' && stockSubmitBatch === null) {
+    stockSubmitBatch = tf.env().getNumber(SUBMIT_FLAG);
+    tf.env().set(SUBMIT_FLAG, SUBMIT_BATCH);
+  }
   return [...done];
 }
 
@@ -75,6 +94,10 @@ export function restoreStockKernels(backendName: string): string[] {
     if (stock) tf.registerKernel(stock);
   }
   active.delete(backendName);
+  if (backendName === 'webgpu' && stockSubmitBatch !== null) {
+    tf.env().set(SUBMIT_FLAG, stockSubmitBatch);
+    stockSubmitBatch = null;
+  }
   return restored;
 }
 

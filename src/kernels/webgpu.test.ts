@@ -4,9 +4,6 @@
  * WebGPU adapter can be had here.
  */
 import * as tf from '@tensorflow/tfjs';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { disposeResident, makeResident } from '../core/batches';
 import { addHead, buildNet, disposeNet } from '../core/nets';
@@ -15,27 +12,7 @@ import { syntheticTask } from '../testing/synthetic';
 import { ADAM_SHAPES, compareAdam } from './adamCheck';
 import { registerFastKernels, restoreStockKernels } from './register';
 import { randomValues, relativeError, runKernelOn, type KernelCase } from './testing';
-
-const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
-const gpuErrors: string[] = [];
-
-async function setupWebGPU(): Promise<string | null> {
-  try {
-    if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER)) process.env.VK_ICD_FILENAMES = SWIFTSHADER;
-    process.env.XDG_RUNTIME_DIR ??= mkdtempSync(path.join(tmpdir(), 'xdg-'));
-    const dawn = (await import('webgpu')) as { create: (flags: string[]) => GPU; globals: Record<string, unknown> };
-    Object.assign(globalThis, dawn.globals);
-    Object.defineProperty(globalThis, 'navigator', { value: { gpu: dawn.create([]) }, configurable: true });
-    await import('@tensorflow/tfjs-backend-webgpu');
-    if (!(await tf.setBackend('webgpu')) || tf.getBackend() !== 'webgpu') return 'no WebGPU adapter';
-    const device = (tf.backend() as unknown as { device: GPUDevice }).device;
-    device.addEventListener('uncapturederror', (e) => gpuErrors.push((e as GPUUncapturedErrorEvent).error.message));
-    await tf.setBackend('cpu');
-    return null;
-  } catch (e) {
-    return String(e);
-  }
-}
+import { gpuErrors, setupWebGPU } from './webgpuTesting';
 
 const unavailable = await setupWebGPU();
 

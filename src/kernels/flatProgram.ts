@@ -1,0 +1,63 @@
+/**
+ * A one-output WGSL program over a flat index (one invocation per output element), the building
+ * block of our own WebGPU kernels (Adam, softmax cross-entropy). Run with `runFlat`.
+ */
+import type * as tf from '@tensorflow/tfjs';
+import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+
+export const WORKGROUP = 64;
+
+/** One uniform of a FlatProgram: its WGSL name and type, and its value. */
+export interface FlatUniform { name: string; type: 'i32' | 'f32'; value: number }
+
+/**
+ * The program: `body` runs per output element and sees `index`, the uniforms (`uniforms.<name>`)
+ * and the inputs (bound as arrays under `variableNames`); it writes with `setOutputAtIndex`.
+ * `invocations` (default: the output size) sets how many indices run (`uniforms.size` is the output size).
+ */
+class FlatProgram {
+  workgroupSize: [number, number, number] = [WORKGROUP, 1, 1];
+  size = true;
+  uniforms: string;
+  dispatchLayout: { x: number[] };
+  dispatch: [number, number, number];
+  /** the program's name in dispatch counts (deviceWork.ts; tfjs rewrites shaderKey) */
+  readonly resclName: string;
+
+  constructor(
+    public shaderKey: string, public variableNames: string[], uniforms: FlatUniform[],
+    public outputShape: number[], private readonly body: string,
+  ) {
+    this.resclName = shaderKey;
+    this.uniforms = uniforms.map((u) => `${u.name} : ${u.type},`).join(' ');
+    this.dispatchLayout = { x: outputShape.map((_, i) => i) };
+    this.dispatch = [Math.ceil(outputShape.reduce((a, b) => a * b, 1) / WORKGROUP), 1, 1];
+  }
+
+  getUserCode(): string {
+    return `
+      fn main(index : i32) {
+        if (index >= uniforms.size) { return; }
+        ${this.body}
+      }
+    `;
+  }
+}
+
+/**
+ * Runs one FlatProgram on `backend`: `key` names the shader (one compiled pipeline per key and
+ * input/output shape class), `inputs` are (WGSL name, tensor) pairs; returns the float32 output.
+ */
+export function runFlat(
+  backend: WebGPUBackend, key: string, inputs: [string, tf.TensorInfo][], uniforms: FlatUniform[],
+  outputShape: number[], body: string,
+): tf.TensorInfo {
+  const program = new FlatProgram(key, inputs.map(([name]) => name), uniforms, outputShape, body);
+  const data = uniforms.map((u) => ({ type: u.type === 'i32' ? 'int32' : 'float32', data: [u.value] }));
+  return backend.runWebGPUProgram(program as never, inputs.map(([, info]) => info), 'float32', data);
+}
+
+/** A tensor's data seen as a flat [n] vector (no copy, no new reference: read-only input). */
+export function flat(info: tf.TensorInfo, n: number): tf.TensorInfo {
+  return { dataId: info.dataId, shape: [n], dtype: info.dtype };
+}

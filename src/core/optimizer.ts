@@ -28,6 +28,17 @@ import * as tf from '@tensorflow/tfjs';
 export const ADAM_KERNEL = 'ResclAdamUpdate';
 
 /**
+ * Name of the group Adam kernel: every variable of one `applyGradients` call in one kernel call
+ * (on webgpu a dispatch per few variables instead of two per variable). Inputs `value<i>`,
+ * `moments<i>`, `gradient<i>` for i < `count` (each as for ADAM_KERNEL); attrs `AdamUpdateAttrs`
+ * plus `count`; outputs `[value0', moments0', value1', moments1', ...]`, the same numbers as
+ * ADAM_KERNEL per variable. The kernel may update in place: its outputs may be its inputs' own
+ * data, so the caller must use the outputs and no longer the inputs. Registered by src/kernels
+ * on cpu and webgpu; `FusedAdam` uses it where registered, else ADAM_KERNEL per variable.
+ */
+export const ADAM_GROUP_KERNEL = 'ResclAdamGroupUpdate';
+
+/**
  * The fused kernel's attributes: every constant of one Adam step, already rounded to float32 as
  * tfjs rounds them (`Math.fround`), so the kernel does no arithmetic on them in float64.
  * A float32 kernel computes, per element i (each operation rounded to float32, in this order):
@@ -92,6 +103,7 @@ export class FusedAdam implements AdamOptimizerLike {
       biasCorrection1: f32(1 - this.accBeta1), biasCorrection2: f32(1 - this.accBeta2),
       epsilon: f32(this.epsilon), negLearningRate: f32(-this.learningRate),
     };
+    const work: { name: string; value: tf.Variable; moments: tf.Tensor; gradient: tf.Tensor }[] = [];
     for (const { name, tensor: gradient } of list) {
       const value = tf.engine().registeredVariables[name];
       if (!value) throw new Error(`adam: no variable named '${name}'`);
@@ -104,15 +116,35 @@ export class FusedAdam implements AdamOptimizerLike {
       if (value.dtype !== 'float32' || gradient.dtype !== 'float32' || gradient.size !== value.size) {
         throw new Error(`adam: '${name}' needs float32 value and gradient of one size, got ${value.dtype} [${value.shape}] and ${gradient.dtype} [${gradient.shape}]`);
       }
-      const [newValue, newMoments] = tf.engine().runKernel(
-        ADAM_KERNEL, { value, moments, gradient }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+      work.push({ name, value, moments, gradient });
+    }
+    const outputs = tf.getKernel(ADAM_GROUP_KERNEL, tf.getBackend())
+      ? this.runGroup(work, attrs)
+      : work.map(({ value, moments, gradient }) => tf.engine().runKernel(
+        ADAM_KERNEL, { value, moments, gradient }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[]);
+    work.forEach(({ name, value, moments }, i) => {
+      const [newValue, newMoments] = outputs[i];
       value.assign(newValue);
       newValue.dispose();
       moments.dispose();
       this.moments.set(name, tf.keep(newMoments));
-    }
+    });
     this.accBeta1 = f32(this.accBeta1 * f32(ADAM_BETA1));
     this.accBeta2 = f32(this.accBeta2 * f32(ADAM_BETA2));
+  }
+
+  /** One ADAM_GROUP_KERNEL call for every variable with a gradient: [θ', [m'; v']] per variable. */
+  private runGroup(work: { value: tf.Tensor; moments: tf.Tensor; gradient: tf.Tensor }[], attrs: AdamUpdateAttrs): tf.Tensor[][] {
+    if (work.length === 0) return [];
+    const inputs: tf.NamedTensorMap = {};
+    work.forEach(({ value, moments, gradient }, i) => {
+      inputs[`value${i}`] = value;
+      inputs[`moments${i}`] = moments;
+      inputs[`gradient${i}`] = gradient;
+    });
+    const out = tf.engine().runKernel(ADAM_GROUP_KERNEL, inputs, { ...attrs, count: work.length } as unknown as tf.NamedAttrMap) as tf.Tensor | tf.Tensor[];
+    const flat = Array.isArray(out) ? out : [out];
+    return work.map((_, i) => [flat[2 * i], flat[2 * i + 1]]);
   }
 
   /** The moments [m; v] [2, n] of variable `name` (owned by the optimiser), undefined before its first step. */
@@ -128,13 +160,13 @@ export class FusedAdam implements AdamOptimizerLike {
 
 /**
  * An Adam optimiser with learning rate `learningRate` (β1 0.9, β2 0.999, ε the backend's epsilon):
- * the fused one when `ADAM_KERNEL` is registered on the current backend (`tf.getBackend()`), else
+ * the fused one when `ADAM_KERNEL` or `ADAM_GROUP_KERNEL` is registered on the current backend (`tf.getBackend()`), else
  * tfjs's `tf.train.adam`. Decided once, here; the moments persist across `applyGradients` calls
  * keyed by variable name (fused) or by position in the list (tfjs), so pass the same variables
  * in the same order every step.
  */
 export function createAdam(learningRate: number): AdamOptimizerLike {
-  if (tf.getKernel(ADAM_KERNEL, tf.getBackend())) return new FusedAdam(learningRate);
+  if (tf.getKernel(ADAM_KERNEL, tf.getBackend()) || tf.getKernel(ADAM_GROUP_KERNEL, tf.getBackend())) return new FusedAdam(learningRate);
   const stock = tf.train.adam(learningRate, ADAM_BETA1, ADAM_BETA2);
   return {
     fused: false,

@@ -7,6 +7,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { crossEntropy, crossEntropyComposite } from '../core/losses';
+import { createAdam } from '../core/optimizer';
+import { countDeviceWork } from './deviceWork';
 import { registerFastKernels, restoreStockKernels } from './register';
 import { randomValues, relativeError } from './testing';
 import { gpuErrors, setupWebGPU } from './webgpuTesting';
@@ -60,5 +62,41 @@ describe.skipIf(unavailable !== null)(`fused webgpu kernels (SwiftShader here; $
     const b = await lossAndGrad(crossEntropyComposite, logits, labels, [3, 4]);
     expect(Array.from(a.value)).toEqual(Array.from(b.value));
     expect(Array.from(a.grad)).toEqual(Array.from(b.grad));
+  });
+
+  it('group Adam in place: a step is ⌈variables / ⌊storage buffers / 3⌋⌉ dispatches, values = cpu, a cloned variable leaves its original alone', async () => {
+    const shapes = [[1], [7], [33, 5], [3, 3, 2, 5], [1031], [4, 4]];
+    const run = async (backendName: string): Promise<{ values: Float32Array[]; original: Float32Array; groupDispatches: number[] }> => {
+      await tf.setBackend(backendName);
+      registerFastKernels(backendName);
+      const vars = shapes.map((shape, k) => tf.variable(tf.tensor(randomValues(shape.reduce((a, b) => a * b, 1), 90 + k), shape), true, `adamGroup${backendName}${k}`));
+      // the last variable shares its buffer with `original` (tf.variable of a clone), as cloneNet's do
+      const original = vars[0].clone();
+      const shared = tf.variable(original, true, `adamGroupShared${backendName}`);
+      const all = [...vars, shared];
+      const optimizer = createAdam(1e-2);
+      const groupDispatches: number[] = [];
+      for (let step = 0; step < 4; step++) {
+        const grads = all.map((v, k) => tf.tensor(randomValues(v.size, 200 + 10 * step + k).map((x) => x * (k + 1)), v.shape));
+        const counter = countDeviceWork();
+        optimizer.applyGradients(all.map((v, k) => ({ name: v.name, tensor: grads[k] })));
+        if (counter) { groupDispatches.push(counter.read().byProgram.resclAdamGroup ?? 0); counter.restore(); }
+        tf.dispose(grads);
+      }
+      const values = await Promise.all(all.map(async (v) => (await v.data()) as Float32Array));
+      const originalValues = (await original.data()) as Float32Array;
+      optimizer.dispose();
+      tf.dispose([...all, original]);
+      return { values, original: originalValues, groupDispatches };
+    };
+    const ref = await run('cpu');
+    const got = await run('webgpu');
+    expect(gpuErrors).toEqual([]);
+    const perChunk = Math.floor((tf.backend() as unknown as { device: GPUDevice }).device.limits.maxStorageBuffersPerShaderStage / 3);
+    const count = shapes.length + 1;
+    // step 1: every variable is shared with the tensor it was made from (out of place, no group dispatch)
+    expect(got.groupDispatches).toEqual([0, 1, 2, 3].map((s) => (s === 0 ? 0 : Math.ceil(count / perChunk))));
+    got.values.forEach((v, k) => expect(relativeError(v, ref.values[k]), `variable ${k}`).toBeLessThanOrEqual(1e-5));
+    expect(Array.from(got.original)).toEqual(Array.from(ref.original));
   });
 });

@@ -6,8 +6,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { SOFTMAX_CROSS_ENTROPY_KERNEL } from '../core/losses';
-import { ADAM_KERNEL } from '../core/optimizer';
+import { ADAM_GROUP_KERNEL, ADAM_KERNEL } from '../core/optimizer';
 import { adamUpdateHost, adamUpdateWebGPU } from './adam';
+import { adamGroupHost, adamGroupWebGPU } from './adamGroup';
 import { captureStock, stockKernel } from './compose';
 import { softmaxCrossEntropyWebGPU } from './crossEntropy';
 import { conv2DBackpropFilterViaConv, conv2DBackpropInputViaConv } from './convGrad';
@@ -36,11 +37,11 @@ const HOST: Record<string, Factory> = {
  * per batch-128 step), so wasm keeps tfjs's Adam.
  */
 const PLAN: Record<string, Record<string, Factory>> = {
-  cpu: { ...HOST, [ADAM_KERNEL]: adamUpdateHost },
+  cpu: { ...HOST, [ADAM_KERNEL]: adamUpdateHost, [ADAM_GROUP_KERNEL]: adamGroupHost },
   wasm: { ...HOST, [tf.BatchMatMul]: batchMatMulTransposeFirst },
   webgpu: {
     [tf.Conv2DBackpropFilter]: conv2DBackpropFilterViaConv, [tf.MaxPoolGrad]: maxPoolGradWebGPU, [tf.AddN]: addNChunkedWebGPU,
-    [ADAM_KERNEL]: adamUpdateWebGPU, [SOFTMAX_CROSS_ENTROPY_KERNEL]: softmaxCrossEntropyWebGPU,
+    [ADAM_KERNEL]: adamUpdateWebGPU, [ADAM_GROUP_KERNEL]: adamGroupWebGPU, [SOFTMAX_CROSS_ENTROPY_KERNEL]: softmaxCrossEntropyWebGPU,
   },
 };
 

@@ -14,6 +14,7 @@
  * the unit output always sits before the non-linearity (RESCL.md).
  */
 import * as tf from '@tensorflow/tfjs';
+import { batchNormTrainingKernels, hasBatchNormTrainingKernels } from './batchNormKernel';
 import type { NetKind } from './names';
 import { IMAGE_SIZE } from './types';
 
@@ -382,10 +383,17 @@ export function batchNormInferenceAutodiff(bn: BatchNormParams, z: tf.Tensor): t
  * (one custom op instead of tfjs's autodiff through tf.moments and FusedBatchNorm's gradient, which
  * runs ~3x the kernels — each one a GPU dispatch):
  *   ∂β = Σ dy,   ∂γ = Σ dy ⊙ x̂,   ∂z = γ/(M·√(σ² + ε)) ⊙ (M·dy − ∂β − x̂ ⊙ ∂γ)   (sums over the M positions)
+ * Where the backend has the batch-norm training kernels (batchNormKernel.ts; src/kernels on webgpu)
+ * the same math runs as 3 forward and 3 backward programs instead of these ops.
  * It equals autodiff's up to float rounding (batchNorm.test.ts and combineBatchNorm.test.ts compare it with
  * `batchNormTrainingAutodiff`).
  */
 export function batchNormTraining(bn: BatchNormParams, z: tf.Tensor, pendingUpdates: BatchNormUpdate[]): tf.Tensor {
+  if (hasBatchNormTrainingKernels()) {
+    return batchNormTrainingKernels(z, bn.gamma, bn.beta, BN_EPSILON, (mean, variance) => {
+      pendingUpdates.push({ bn, mean: tf.keep(mean), variance: tf.keep(variance) });
+    });
+  }
   const axes = z.shape.map((_, i) => i).slice(0, -1);
   const positions = z.size / z.shape[z.shape.length - 1];
   const op = tf.customGrad((input: tf.Tensor | tf.GradSaveFunc, gamma: tf.Tensor | tf.GradSaveFunc, beta: tf.Tensor | tf.GradSaveFunc, save: tf.Tensor | tf.GradSaveFunc) => {

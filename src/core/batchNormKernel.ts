@@ -1,0 +1,47 @@
+/**
+ * Batch norm in training mode through two kernels a backend may provide (src/kernels registers
+ * them on webgpu); `nets.ts`'s `batchNormTraining` uses them where both are registered, else its
+ * own tfjs-op composite. Core stays backend-free: it only names the kernels.
+ *
+ * x [..., C] (channels last), M = x.size / C positions per channel, all float32:
+ *   BN_TRAINING_KERNEL       inputs { x, gamma [C], beta [C] }, attrs { epsilon }
+ *                            outputs [y (x's shape), mean μ [C], variance σ² [C]]
+ *                            μ = (1/M) Σ x,  σ² = (1/M) Σ (x − μ)²,  y = (x − μ)·(1/√(σ² + ε))·γ + β
+ *   BN_TRAINING_GRAD_KERNEL  inputs { dy, x, mean, variance, gamma }, attrs { epsilon }
+ *                            outputs [∂x, ∂γ [C], ∂β [C]] with x̂ = (x − μ)/√(σ² + ε):
+ *                            ∂β = Σ dy,  ∂γ = Σ dy ⊙ x̂,  ∂x = γ/(M·√(σ² + ε)) ⊙ (M·dy − ∂β − x̂ ⊙ ∂γ)
+ */
+import * as tf from '@tensorflow/tfjs';
+
+export const BN_TRAINING_KERNEL = 'ResclBatchNormTraining';
+export const BN_TRAINING_GRAD_KERNEL = 'ResclBatchNormTrainingGrad';
+
+/** Whether the active backend has both batch-norm training kernels. */
+export function hasBatchNormTrainingKernels(): boolean {
+  const backend = tf.getBackend();
+  return !!tf.getKernel(BN_TRAINING_KERNEL, backend) && !!tf.getKernel(BN_TRAINING_GRAD_KERNEL, backend);
+}
+
+/**
+ * BN training forward through the kernels, differentiable in z, γ, β. `onMoments` receives the
+ * batch moments μ, σ² [C] (not on the gradient tape; the callee keeps or disposes them).
+ */
+export function batchNormTrainingKernels(
+  z: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number,
+  onMoments: (mean: tf.Tensor, variance: tf.Tensor) => void,
+): tf.Tensor {
+  const attrs = { epsilon } as unknown as tf.NamedAttrMap;
+  const op = tf.customGrad((x: tf.Tensor | tf.GradSaveFunc, g: tf.Tensor | tf.GradSaveFunc, b: tf.Tensor | tf.GradSaveFunc, save: tf.Tensor | tf.GradSaveFunc) => {
+    const [y, mean, variance] = tf.engine().runKernel(BN_TRAINING_KERNEL, { x: x as tf.Tensor, gamma: g as tf.Tensor, beta: b as tf.Tensor }, attrs) as tf.Tensor[];
+    onMoments(mean, variance);
+    (save as tf.GradSaveFunc)([x as tf.Tensor, mean, variance, g as tf.Tensor]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, mu, sigma2, gs] = saved;
+        return tf.engine().runKernel(BN_TRAINING_GRAD_KERNEL, { dy, x: xs, mean: mu, variance: sigma2, gamma: gs }, attrs) as tf.Tensor[];
+      },
+    };
+  });
+  return op(z, gamma, beta);
+}

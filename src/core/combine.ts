@@ -12,6 +12,7 @@
  * Heads are not combined: the heads of earlier tasks come from net_s, the new head from net_t.
  */
 import * as tf from '@tensorflow/tfjs';
+import { combineKernels, hasCombineKernels } from './combineKernel';
 import {
   applyHead, applyUnitLinear, batchNormInference, batchNormTraining, makeVariable, runTopology,
   type BatchNormUpdate, type HeadParams, type Net, type UnitEvaluator, type UnitParams,
@@ -104,6 +105,8 @@ export function combineUnit(
   // θ_s and BN_s are frozen in the combination stage: no gradient for the source BN's γ, β.
   const zs = branchOutput(us, x, false, updates, true);
   const zt = branchOutput(ut, x, targetBatchNorm === 'train', updates, false);
+  // one forward and four backward programs where the backend has the kernels (combineKernel.ts)
+  if (hasCombineKernels() && zs.dtype === 'float32' && zt.dtype === 'float32') return combineKernels(zs, zt, as, at);
   return tf.add(tf.mul(tf.add(as, 1), zs), tf.mul(at, zt));
 }
 

@@ -11,21 +11,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import type { KernelArgs } from './compose';
-import { flat, runFlat, type FlatUniform } from './flatProgram';
-
-/** WGSL: `sum` = compensated Σ over the M positions p of channel c of `term` (an expression of `at` = p·C + c). */
-function channelSum(term: string): string {
-  return `
-        var sum = 0.0;
-        var comp = 0.0;
-        for (var p = 0; p < uniforms.positions; p++) {
-          let at = p * uniforms.channels + c;
-          let yk = (${term}) - comp;
-          let t = sum + yk;
-          comp = (t - sum) - yk;
-          sum = t;
-        }`;
-}
+import { channelSum, flat, runFlat, type FlatUniform } from './flatProgram';
 
 const MEAN_BODY = `
         let c = index;

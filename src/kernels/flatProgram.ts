@@ -61,3 +61,20 @@ export function runFlat(
 export function flat(info: tf.TensorInfo, n: number): tf.TensorInfo {
   return { dataId: info.dataId, shape: [n], dtype: info.dtype };
 }
+
+/**
+ * WGSL (channels last; needs uniforms `positions` M and `channels` C, and `c` in scope): `sum` = compensated Σ over the M positions p of channel c of `term` (an expression of `at` = p·C + c),
+ * one fixed order.
+ */
+export function channelSum(term: string): string {
+  return `
+        var sum = 0.0;
+        var comp = 0.0;
+        for (var p = 0; p < uniforms.positions; p++) {
+          let at = p * uniforms.channels + c;
+          let yk = (${term}) - comp;
+          let t = sum + yk;
+          comp = (t - sum) - yk;
+          sum = t;
+        }`;
+}

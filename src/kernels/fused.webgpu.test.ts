@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { combineKernels } from '../core/combineKernel';
 import { crossEntropy, crossEntropyComposite } from '../core/losses';
 import { batchNormTraining, batchNormTrainingAutodiff, type BatchNormParams, type BatchNormUpdate } from '../core/nets';
 import { createAdam } from '../core/optimizer';
@@ -151,6 +152,36 @@ describe.skipIf(unavailable !== null)(`fused webgpu kernels (SwiftShader here; $
           expect(relativeError(got.grads[k], ref.grads[k]), `${label} ${name}`).toBeLessThanOrEqual(1e-4);
         }
       });
+    }
+  });
+
+  it('combination (1 + α_s) ⊙ z_s + α_t ⊙ z_t: value and ∂z_s, ∂z_t, ∂α_s, ∂α_t = tfjs autodiff of the composite on cpu', async () => {
+    const shapes = [[1, 3], [7, 5], [2, 5, 3, 4], [1, 9, 7, 3], [3, 4, 4, 17], [128, 1]];
+    const run = async (backendName: string, shape: number[], seed: number, fused: boolean) => {
+      await tf.setBackend(backendName);
+      registerFastKernels(backendName);
+      const c = shape[shape.length - 1];
+      const size = shape.reduce((a, b) => a * b, 1);
+      const t = (n: number, k: number, sh: number[]) => tf.tensor(randomValues(n, seed + k), sh);
+      const inputs = [t(size, 0, shape), t(size, 1, shape), t(c, 2, [c]), t(c, 3, [c])];
+      const w = t(size, 4, shape);
+      const before = tf.memory().numTensors;
+      const f = (zs: tf.Tensor, zt: tf.Tensor, as: tf.Tensor, at: tf.Tensor) =>
+        tf.sum(tf.mul(fused ? combineKernels(zs, zt, as, at) : tf.add(tf.mul(tf.add(as, 1), zs), tf.mul(at, zt)), w));
+      const { value, grads } = tf.valueAndGrads(f)(inputs);
+      const out = { value: (await value.data())[0], grads: await Promise.all(grads.map(async (g) => (await g.data()) as Float32Array)) };
+      tf.dispose([value, ...grads]);
+      const leaked = tf.memory().numTensors - before;
+      tf.dispose([...inputs, w]);
+      return { ...out, leaked };
+    };
+    for (const [i, shape] of shapes.entries()) {
+      const ref = await run('cpu', shape, 500 + 10 * i, false);
+      const got = await run('webgpu', shape, 500 + 10 * i, true);
+      expect(gpuErrors).toEqual([]);
+      expect(got.leaked, 'no leaked tensors').toBe(0);
+      expect(relativeError([got.value], [ref.value]), `[${shape}] value`).toBeLessThanOrEqual(1e-4);
+      ['∂z_s', '∂z_t', '∂α_s', '∂α_t'].forEach((name, k) => expect(relativeError(got.grads[k], ref.grads[k]), `[${shape}] ${name}`).toBeLessThanOrEqual(1e-4));
     }
   });
 });

@@ -6,11 +6,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { BN_TRAINING_GRAD_KERNEL, BN_TRAINING_KERNEL } from '../core/batchNormKernel';
+import { COMBINE_GRAD_KERNEL, COMBINE_KERNEL } from '../core/combineKernel';
 import { SOFTMAX_CROSS_ENTROPY_KERNEL } from '../core/losses';
 import { ADAM_GROUP_KERNEL, ADAM_KERNEL } from '../core/optimizer';
 import { adamUpdateHost, adamUpdateWebGPU } from './adam';
 import { adamGroupHost, adamGroupWebGPU } from './adamGroup';
 import { batchNormTrainingGradWebGPU, batchNormTrainingWebGPU } from './batchNorm';
+import { combineGradWebGPU, combineWebGPU } from './combine';
 import { captureStock, stockKernel } from './compose';
 import { softmaxCrossEntropyWebGPU } from './crossEntropy';
 import { conv2DBackpropFilterViaConv, conv2DBackpropInputViaConv } from './convGrad';
@@ -45,6 +47,7 @@ const PLAN: Record<string, Record<string, Factory>> = {
     [tf.Conv2DBackpropFilter]: conv2DBackpropFilterViaConv, [tf.MaxPoolGrad]: maxPoolGradWebGPU, [tf.AddN]: addNChunkedWebGPU,
     [ADAM_KERNEL]: adamUpdateWebGPU, [ADAM_GROUP_KERNEL]: adamGroupWebGPU, [SOFTMAX_CROSS_ENTROPY_KERNEL]: softmaxCrossEntropyWebGPU,
     [BN_TRAINING_KERNEL]: batchNormTrainingWebGPU, [BN_TRAINING_GRAD_KERNEL]: batchNormTrainingGradWebGPU,
+    [COMBINE_KERNEL]: combineWebGPU, [COMBINE_GRAD_KERNEL]: combineGradWebGPU,
   },
 };
 

@@ -10,11 +10,34 @@
  *   BN_TRAINING_GRAD_KERNEL  inputs { dy, x, mean, variance, gamma }, attrs { epsilon }
  *                            outputs [∂x, ∂γ [C], ∂β [C]] with x̂ = (x − μ)/√(σ² + ε):
  *                            ∂β = Σ dy,  ∂γ = Σ dy ⊙ x̂,  ∂x = γ/(M·√(σ² + ε)) ⊙ (M·dy − ∂β − x̂ ⊙ ∂γ)
+ *   BN_INFERENCE_GRAD_KERNEL the gradient of inference-mode BN (μ, σ² the running statistics, constants):
+ *                            inputs { dy, x, mean, variance, gamma }, attrs { epsilon, frozen }
+ *                            outputs [∂x = dy ⊙ γ/√(σ² + ε), ∂γ = Σ dy ⊙ x̂, ∂β = Σ dy], or only [∂x]
+ *                            when `frozen` (then x and mean are not read and may be left out)
  */
 import * as tf from '@tensorflow/tfjs';
 
 export const BN_TRAINING_KERNEL = 'ResclBatchNormTraining';
 export const BN_TRAINING_GRAD_KERNEL = 'ResclBatchNormTrainingGrad';
+export const BN_INFERENCE_GRAD_KERNEL = 'ResclBatchNormInferenceGrad';
+
+/** Whether the active backend has the inference-mode BN gradient kernel. */
+export function hasBatchNormInferenceGradKernel(): boolean {
+  return !!tf.getKernel(BN_INFERENCE_GRAD_KERNEL, tf.getBackend());
+}
+
+/**
+ * Inference-mode BN gradient through BN_INFERENCE_GRAD_KERNEL: [∂x] when `x` is null (frozen γ, β),
+ * else [∂x, ∂γ, ∂β]. Call it inside a gradient function.
+ */
+export function batchNormInferenceGradKernel(
+  dy: tf.Tensor, x: tf.Tensor | null, mean: tf.Tensor, variance: tf.Tensor, gamma: tf.Tensor, epsilon: number,
+): tf.Tensor[] {
+  const frozen = x === null;
+  const inputs: tf.NamedTensorMap = frozen ? { dy, variance, gamma } : { dy, x, mean, variance, gamma };
+  const out = tf.engine().runKernel(BN_INFERENCE_GRAD_KERNEL, inputs, { epsilon, frozen } as unknown as tf.NamedAttrMap) as tf.Tensor | tf.Tensor[];
+  return Array.isArray(out) ? out : [out];
+}
 
 /** Whether the active backend has both batch-norm training kernels. */
 export function hasBatchNormTrainingKernels(): boolean {

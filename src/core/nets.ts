@@ -14,7 +14,9 @@
  * the unit output always sits before the non-linearity (RESCL.md).
  */
 import * as tf from '@tensorflow/tfjs';
-import { batchNormTrainingKernels, hasBatchNormTrainingKernels } from './batchNormKernel';
+import {
+  batchNormInferenceGradKernel, batchNormTrainingKernels, hasBatchNormInferenceGradKernel, hasBatchNormTrainingKernels,
+} from './batchNormKernel';
 import type { NetKind } from './names';
 import { IMAGE_SIZE } from './types';
 
@@ -339,7 +341,7 @@ export function applyUnitLinear(u: UnitParams, x: tf.Tensor): tf.Tensor {
  * the whole activation, even when only ∂z is needed). With s = γ/√(σ² + ε) and x̂ = (z − μ)/√(σ² + ε):
  *   ∂z = dy ⊙ s;   and unless `frozen`: ∂γ = Σ dy ⊙ x̂,  ∂β = Σ dy  (sums over every axis but the last).
  * `frozen`: γ and β are constants here (a frozen branch such as net_s in the combination stage), so
- * only ∂z is computed.
+ * only ∂z is computed. The gradient runs as one kernel where the backend has it (batchNormKernel.ts).
  */
 export function batchNormInference(bn: BatchNormParams, z: tf.Tensor, frozen = false): tf.Tensor {
   const forward = (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor): tf.Tensor =>
@@ -348,7 +350,9 @@ export function batchNormInference(bn: BatchNormParams, z: tf.Tensor, frozen = f
   if (frozen) {
     const op = tf.customGrad((x: tf.Tensor | tf.GradSaveFunc) => ({
       value: forward(x as tf.Tensor, bn.gamma, bn.beta),
-      gradFunc: (dy: tf.Tensor) => [tf.mul(dy, tf.mul(bn.gamma, inverseStd()))],
+      gradFunc: (dy: tf.Tensor) => (hasBatchNormInferenceGradKernel()
+        ? [batchNormInferenceGradKernel(dy, null, bn.movingMean, bn.movingVariance, bn.gamma, BN_EPSILON)[0]]
+        : [tf.mul(dy, tf.mul(bn.gamma, inverseStd()))]),
     }));
     return op(z);
   }
@@ -359,6 +363,7 @@ export function batchNormInference(bn: BatchNormParams, z: tf.Tensor, frozen = f
       value: forward(x as tf.Tensor, gamma as tf.Tensor, beta as tf.Tensor),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xs, g] = saved;
+        if (hasBatchNormInferenceGradKernel()) return batchNormInferenceGradKernel(dy, xs, bn.movingMean, bn.movingVariance, g, BN_EPSILON);
         const inv = inverseStd();
         const normalized = tf.mul(tf.sub(xs, bn.movingMean), inv);
         return [tf.mul(dy, tf.mul(g, inv)), tf.sum(tf.mul(dy, normalized), axes), tf.sum(dy, axes)];

@@ -1,7 +1,8 @@
 /**
  * Batch norm in training mode on webgpu (`BN_TRAINING_KERNEL`, `BN_TRAINING_GRAD_KERNEL`,
  * src/core/batchNormKernel.ts has the math): 3 programs forward (μ, σ², y) and 3 backward (∂β, ∂γ,
- * ∂x) instead of the ~6 forward and ~13 backward tfjs kernels of the core's composite.
+ * ∂x) instead of the ~6 forward and ~13 backward tfjs kernels of the core's composite; and
+ * inference mode's gradient (`BN_INFERENCE_GRAD_KERNEL`) in 1 program (frozen) or 3.
  *
  * Channels last: element i of x is channel i mod C, M = size / C positions per channel. The
  * per-channel sums run one invocation per channel over its M positions, compensated (Kahan), in
@@ -75,6 +76,30 @@ export function batchNormTrainingWebGPU(): tf.KernelFunc {
     const variance = runFlat(backend, 'resclBnVariance', [['x', xs], ['mean', mean]], uniforms, [channels], VARIANCE_BODY);
     const y = runFlat(backend, 'resclBnNormalize', [['x', xs], ['mean', mean], ['variance', variance], ['gamma', gamma], ['beta', beta]], uniforms, [size], NORMALIZE_BODY);
     return [{ ...y, shape: x.shape }, mean, variance];
+  };
+}
+
+const INFERENCE_DX_BODY = `
+        let c = index % uniforms.channels;
+        setOutputAtIndex(index, dy[index] * (gamma[c] * inverseSqrt(variance[c] + uniforms.epsilon)));`;
+
+/**
+ * Inference-mode BN gradient on webgpu: ∂x in one program, and unless frozen ∂γ, ∂β (the same
+ * per-channel sums as training's, over the running statistics): 1 or 3 programs.
+ */
+export function batchNormInferenceGradWebGPU(): tf.KernelFunc {
+  return (raw) => {
+    const args = raw as unknown as KernelArgs;
+    const { dy, x, mean, variance, gamma } = args.inputs;
+    const attrs = args.attrs as { epsilon: number; frozen: boolean };
+    const { channels, size, uniforms } = shapeOf(dy, [dy, variance, gamma], attrs.epsilon, 'ResclBatchNormInferenceGrad');
+    const backend = args.backend as unknown as WebGPUBackend;
+    const dys = flat(dy, size);
+    const dx = runFlat(backend, 'resclBnInferenceDx', [['dy', dys], ['variance', variance], ['gamma', gamma]], uniforms, [size], INFERENCE_DX_BODY);
+    if (attrs.frozen) return [{ ...dx, shape: dy.shape }];
+    const dBeta = runFlat(backend, 'resclBnDBeta', [['dy', dys]], uniforms, [channels], DBETA_BODY);
+    const dGamma = runFlat(backend, 'resclBnDGamma', [['dy', dys], ['x', flat(x, size)], ['mean', mean], ['variance', variance]], uniforms, [channels], DGAMMA_BODY);
+    return [{ ...dx, shape: dy.shape }, dGamma, dBeta];
   };
 }
 

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { combineKernels } from '../core/combineKernel';
 import { crossEntropy, crossEntropyComposite } from '../core/losses';
-import { batchNormTraining, batchNormTrainingAutodiff, type BatchNormParams, type BatchNormUpdate } from '../core/nets';
+import { batchNormInference, batchNormInferenceAutodiff, batchNormTraining, batchNormTrainingAutodiff, type BatchNormParams, type BatchNormUpdate } from '../core/nets';
 import { createAdam } from '../core/optimizer';
 import { countDeviceWork } from './deviceWork';
 import { registerFastKernels, restoreStockKernels } from './register';
@@ -32,6 +32,21 @@ async function lossAndGrad(
   const out = { value: (await value.data()) as Float32Array, grad: (await grad.data()) as Float32Array };
   tf.dispose([z, y, value, grad]);
   return out;
+}
+
+/** BN parameters (γ ≈ 1 ± 1, β, running μ, σ² > 0) and z far from 0 mean / unit variance, channels last. */
+function bnCase(shape: number[], seed: number): { bn: BatchNormParams; z: tf.Tensor; w: tf.Tensor; dispose: () => void } {
+  const c = shape[shape.length - 1];
+  const size = shape.reduce((a, b) => a * b, 1);
+  const bn: BatchNormParams = {
+    gamma: tf.variable(tf.tensor1d(randomValues(c, seed).map((x) => 1 + x))),
+    beta: tf.variable(tf.tensor1d(randomValues(c, seed + 1))),
+    movingMean: tf.variable(tf.tensor1d(randomValues(c, seed + 4).map((x) => 3 * x)), false),
+    movingVariance: tf.variable(tf.tensor1d(randomValues(c, seed + 5).map((x) => 1.5 + x)), false),
+  };
+  const z = tf.tensor(randomValues(size, seed + 2).map((x, i) => 3 + 2 * x + (i % c)), shape);
+  const w = tf.tensor(randomValues(size, seed + 3), shape);
+  return { bn, z, w, dispose: () => tf.dispose([z, w, bn.gamma, bn.beta, bn.movingMean, bn.movingVariance]) };
 }
 
 describe.skipIf(unavailable !== null)(`fused webgpu kernels (SwiftShader here; ${unavailable ?? 'adapter found'})`, () => {
@@ -107,16 +122,7 @@ describe.skipIf(unavailable !== null)(`fused webgpu kernels (SwiftShader here; $
     const run = async (backendName: string, shape: number[], seed: number, reference: boolean) => {
       await tf.setBackend(backendName);
       registerFastKernels(backendName);
-      const c = shape[shape.length - 1];
-      const size = shape.reduce((a, b) => a * b, 1);
-      const bn: BatchNormParams = {
-        gamma: tf.variable(tf.tensor1d(randomValues(c, seed).map((x) => 1 + x))),
-        beta: tf.variable(tf.tensor1d(randomValues(c, seed + 1))),
-        movingMean: tf.variable(tf.zeros([c]), false), movingVariance: tf.variable(tf.ones([c]), false),
-      };
-      // an offset and scale per element so the moments are far from 0 and 1
-      const z = tf.tensor(randomValues(size, seed + 2).map((x, i) => 3 + 2 * x + (i % c)), shape);
-      const w = tf.tensor(randomValues(size, seed + 3), shape);
+      const { bn, z, w, dispose } = bnCase(shape, seed);
       const updates: BatchNormUpdate[] = [];
       const before = tf.memory().numTensors;
       const f = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
@@ -131,7 +137,7 @@ describe.skipIf(unavailable !== null)(`fused webgpu kernels (SwiftShader here; $
       };
       tf.dispose([value, ...grads, updates[0].mean, updates[0].variance]);
       const leaked = tf.memory().numTensors - before;
-      tf.dispose([z, w, bn.gamma, bn.beta, bn.movingMean, bn.movingVariance]);
+      dispose();
       return { ...out, leaked };
     };
     for (const [i, shape] of shapes.entries()) {
@@ -182,6 +188,40 @@ describe.skipIf(unavailable !== null)(`fused webgpu kernels (SwiftShader here; $
       expect(got.leaked, 'no leaked tensors').toBe(0);
       expect(relativeError([got.value], [ref.value]), `[${shape}] value`).toBeLessThanOrEqual(1e-4);
       ['∂z_s', '∂z_t', '∂α_s', '∂α_t'].forEach((name, k) => expect(relativeError(got.grads[k], ref.grads[k]), `[${shape}] ${name}`).toBeLessThanOrEqual(1e-4));
+    }
+  });
+
+  it('batch norm inference gradient (frozen: ∂z; else ∂z, ∂γ, ∂β) = tfjs autodiff of tf.batchNorm on cpu', async () => {
+    const shapes = [[1, 3], [7, 5], [2, 5, 3, 4], [1, 9, 7, 3], [3, 4, 4, 17]];
+    const run = async (backendName: string, shape: number[], seed: number, reference: boolean, frozen: boolean) => {
+      await tf.setBackend(backendName);
+      registerFastKernels(backendName);
+      const { bn, z, w, dispose } = bnCase(shape, seed);
+      const before = tf.memory().numTensors;
+      const f = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+        const params = { ...bn, gamma: g as tf.Variable, beta: b as tf.Variable };
+        return tf.sum(tf.mul(reference ? batchNormInferenceAutodiff(params, x) : batchNormInference(params, x, frozen), w));
+      };
+      const { value, grads } = frozen
+        ? (() => { const r = tf.valueAndGrad((x: tf.Tensor) => f(x, bn.gamma, bn.beta))(z); return { value: r.value, grads: [r.grad] }; })()
+        : tf.valueAndGrads(f)([z, bn.gamma, bn.beta]);
+      const out = { value: (await value.data())[0], grads: await Promise.all(grads.map(async (g) => (await g.data()) as Float32Array)) };
+      tf.dispose([value, ...grads]);
+      const leaked = tf.memory().numTensors - before;
+      dispose();
+      return { ...out, leaked };
+    };
+    for (const frozen of [true, false]) {
+      for (const [i, shape] of shapes.entries()) {
+        const ref = await run('cpu', shape, 700 + 10 * i, true, frozen);
+        const got = await run('webgpu', shape, 700 + 10 * i, false, frozen);
+        expect(gpuErrors).toEqual([]);
+        expect(got.leaked, 'no leaked tensors').toBe(0);
+        expect(got.grads.length).toBe(frozen ? 1 : 3);
+        const label = `[${shape}] frozen=${frozen}`;
+        expect(relativeError([got.value], [ref.value]), `${label} value`).toBeLessThanOrEqual(1e-4);
+        got.grads.forEach((g, k) => expect(relativeError(g, ref.grads[k]), `${label} gradient ${k}`).toBeLessThanOrEqual(1e-4));
+      }
     }
   });
 });

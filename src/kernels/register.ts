@@ -5,13 +5,13 @@
  * backend's module loaded), before the first training step.
  */
 import * as tf from '@tensorflow/tfjs';
-import { BN_TRAINING_GRAD_KERNEL, BN_TRAINING_KERNEL } from '../core/batchNormKernel';
+import { BN_INFERENCE_GRAD_KERNEL, BN_TRAINING_GRAD_KERNEL, BN_TRAINING_KERNEL } from '../core/batchNormKernel';
 import { COMBINE_GRAD_KERNEL, COMBINE_KERNEL } from '../core/combineKernel';
 import { SOFTMAX_CROSS_ENTROPY_KERNEL } from '../core/losses';
 import { ADAM_GROUP_KERNEL, ADAM_KERNEL } from '../core/optimizer';
 import { adamUpdateHost, adamUpdateWebGPU } from './adam';
 import { adamGroupHost, adamGroupWebGPU } from './adamGroup';
-import { batchNormTrainingGradWebGPU, batchNormTrainingWebGPU } from './batchNorm';
+import { batchNormInferenceGradWebGPU, batchNormTrainingGradWebGPU, batchNormTrainingWebGPU } from './batchNorm';
 import { combineGradWebGPU, combineWebGPU } from './combine';
 import { captureStock, stockKernel } from './compose';
 import { softmaxCrossEntropyWebGPU } from './crossEntropy';
@@ -47,6 +47,7 @@ const PLAN: Record<string, Record<string, Factory>> = {
     [tf.Conv2DBackpropFilter]: conv2DBackpropFilterViaConv, [tf.MaxPoolGrad]: maxPoolGradWebGPU, [tf.AddN]: addNChunkedWebGPU,
     [ADAM_KERNEL]: adamUpdateWebGPU, [ADAM_GROUP_KERNEL]: adamGroupWebGPU, [SOFTMAX_CROSS_ENTROPY_KERNEL]: softmaxCrossEntropyWebGPU,
     [BN_TRAINING_KERNEL]: batchNormTrainingWebGPU, [BN_TRAINING_GRAD_KERNEL]: batchNormTrainingGradWebGPU,
+    [BN_INFERENCE_GRAD_KERNEL]: batchNormInferenceGradWebGPU,
     [COMBINE_KERNEL]: combineWebGPU, [COMBINE_GRAD_KERNEL]: combineGradWebGPU,
   },
 };

@@ -6,7 +6,7 @@
  * per step, WebGPU queue submissions per step) and a combined/plain ratio per net.
  * `--stock` keeps tfjs's own kernels (the baseline); by default src/kernels' are registered.
  * `--top N` adds the N kernels that took longest in one profiled step. `--check` first trains each
- * case 5 seeded steps with tfjs's kernels and with the lab's and prints how far the losses differ.
+ * case 20 seeded steps with tfjs's kernels and with the lab's and prints how far the losses differ.
  *
  * Where it runs: cpu, wasm and webgpu run here in Node (webgpu through Dawn: the real GPU where
  * Vulkan has one, else SwiftShader with VK_ICD_FILENAMES set). `--browser`, and always `webgl`

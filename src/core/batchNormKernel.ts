@@ -20,6 +20,27 @@ import * as tf from '@tensorflow/tfjs';
 export const BN_TRAINING_KERNEL = 'ResclBatchNormTraining';
 export const BN_TRAINING_GRAD_KERNEL = 'ResclBatchNormTrainingGrad';
 export const BN_INFERENCE_GRAD_KERNEL = 'ResclBatchNormInferenceGrad';
+/**
+ * Running averages of a list of pairs: inputs running<i>, batch<i> [C] for i < count, attrs
+ * { momentum, rest, count } (momentum m and rest = 1 − m, float32 as tfjs rounds them); outputs
+ * [running_i · m + batch_i · rest] in input order. May update in place: use the outputs, not the inputs.
+ */
+export const MOVING_AVERAGE_KERNEL = 'ResclMovingAverage';
+
+/** Whether the active backend has MOVING_AVERAGE_KERNEL. */
+export function hasMovingAverageKernel(): boolean {
+  return !!tf.getKernel(MOVING_AVERAGE_KERNEL, tf.getBackend());
+}
+
+/** running ← m·running + (1 − m)·batch for every pair, through MOVING_AVERAGE_KERNEL (one call). */
+export function movingAverageKernel(pairs: { running: tf.Variable; batch: tf.Tensor }[], momentum: number): void {
+  if (pairs.length === 0) return;
+  const inputs: tf.NamedTensorMap = {};
+  pairs.forEach(({ running, batch }, i) => { inputs[`running${i}`] = running; inputs[`batch${i}`] = batch; });
+  const attrs = { momentum: Math.fround(momentum), rest: Math.fround(1 - momentum), count: pairs.length };
+  const out = tf.engine().runKernel(MOVING_AVERAGE_KERNEL, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor | tf.Tensor[];
+  (Array.isArray(out) ? out : [out]).forEach((t, i) => { pairs[i].running.assign(t); t.dispose(); });
+}
 
 /** Whether the active backend has the inference-mode BN gradient kernel. */
 export function hasBatchNormInferenceGradKernel(): boolean {

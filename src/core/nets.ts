@@ -16,6 +16,7 @@
 import * as tf from '@tensorflow/tfjs';
 import {
   batchNormInferenceGradKernel, batchNormTrainingKernels, hasBatchNormInferenceGradKernel, hasBatchNormTrainingKernels,
+  hasMovingAverageKernel, movingAverageKernel,
 } from './batchNormKernel';
 import type { NetKind } from './names';
 import { IMAGE_SIZE } from './types';
@@ -437,7 +438,9 @@ export interface BatchNormUpdate { bn: BatchNormParams; mean: tf.Tensor; varianc
 
 /** Applies and disposes collected BN updates: running ← m·running + (1−m)·batch. */
 export function applyBatchNormUpdates(updates: BatchNormUpdate[]): void {
-  tf.tidy(() => {
+  if (hasMovingAverageKernel()) {
+    movingAverageKernel(updates.flatMap((u) => [{ running: u.bn.movingMean, batch: u.mean }, { running: u.bn.movingVariance, batch: u.variance }]), BN_MOMENTUM);
+  } else tf.tidy(() => {
     for (const { bn, mean, variance } of updates) {
       bn.movingMean.assign(tf.add(tf.mul(bn.movingMean, BN_MOMENTUM), tf.mul(mean, 1 - BN_MOMENTUM)));
       bn.movingVariance.assign(tf.add(tf.mul(bn.movingVariance, BN_MOMENTUM), tf.mul(variance, 1 - BN_MOMENTUM)));

@@ -17,13 +17,11 @@ import type * as tf from '@tensorflow/tfjs';
 import type { AdamUpdateAttrs } from '../core/optimizer';
 import { adamUpdateHost, adamUpdateWebGPU } from './adam';
 import type { KernelArgs } from './compose';
-import { WORKGROUP } from './flatProgram';
+import { dispatchInPlace, exclusive, IN_PLACE_WORKGROUP as WORKGROUP, inPlaceOutput, MAX_WORKGROUPS, pipelineFor, type WebGPUInternals } from './inPlace';
 
 type GroupAttrs = AdamUpdateAttrs & { count: number };
 
 const FLOATS: (keyof AdamUpdateAttrs)[] = ['beta1', 'oneMinusBeta1', 'beta2', 'oneMinusBeta2', 'biasCorrection1', 'biasCorrection2', 'epsilon', 'negLearningRate'];
-/** tfjs's limit on workgroups per dimension; larger chunks are split (a larger variable goes out of place) */
-const MAX_WORKGROUPS = 65535;
 
 interface Item { value: tf.TensorInfo; moments: tf.TensorInfo; gradient: tf.TensorInfo; n: number }
 
@@ -84,43 +82,11 @@ fn main(@builtin(global_invocation_id) gid : vec3<u32>) {
 }`;
 }
 
-interface Internals {
-  device: GPUDevice;
-  tensorMap: { get(dataId: object): { refCount: number; resource: unknown; values: unknown } };
-  uploadToGPU(dataId: object): void;
-  incRef(dataId: object): void;
-  recordAndSubmit(program: object, output: tf.TensorInfo, inputs: tf.TensorInfo[], uniforms: { type: string; data: number[] }[]): void;
-}
-
-const pipelines = new WeakMap<GPUDevice, Map<number, GPUComputePipeline>>();
-
-function pipelineFor(device: GPUDevice, k: number): GPUComputePipeline {
-  let byCount = pipelines.get(device);
-  if (!byCount) { byCount = new Map(); pipelines.set(device, byCount); }
-  let pipeline = byCount.get(k);
-  if (!pipeline) {
-    pipeline = device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code: shaderCode(k) }), entryPoint: 'main' } });
-    byCount.set(k, pipeline);
-  }
-  return pipeline;
-}
-
-const flatInfo = (info: tf.TensorInfo, n: number): tf.TensorInfo => ({ dataId: info.dataId, shape: [n], dtype: 'float32' });
-
 /** One in-place dispatch for `chunk` (every item eligible). */
-function runChunk(backend: Internals, chunk: Item[], attrs: GroupAttrs): void {
-  const total = chunk.reduce((a, it) => a + it.n, 0);
-  const program = {
-    resclName: 'resclAdamGroup',
-    pipeline: pipelineFor(backend.device, chunk.length),
-    dispatch: [Math.ceil(total / WORKGROUP), 1, 1],
-    // Not a pixels op: tfjs only reads this to send the output's strides as the sole built-in uniform.
-    pixelsOpType: 0,
-    size: false,
-  };
-  const buffers = chunk.flatMap((it) => [flatInfo(it.value, it.n), flatInfo(it.moments, 2 * it.n), flatInfo(it.gradient, it.n)]);
-  const uniforms = [...chunk.map((it) => ({ type: 'int32', data: [it.n] })), ...FLOATS.map((f) => ({ type: 'float32', data: [attrs[f]] }))];
-  backend.recordAndSubmit(program, buffers[0], buffers.slice(1), uniforms);
+function runChunk(backend: WebGPUInternals, chunk: Item[], attrs: GroupAttrs): void {
+  const pipeline = pipelineFor(backend.device, `resclAdamGroup${chunk.length}`, () => shaderCode(chunk.length));
+  const uniforms = [...chunk.map((it) => ({ type: 'int32' as const, data: [it.n] })), ...FLOATS.map((f) => ({ type: 'float32' as const, data: [attrs[f]] }))];
+  dispatchInPlace(backend, 'resclAdamGroup', pipeline, chunk.flatMap((it) => [it.value, it.moments, it.gradient]), chunk.reduce((a, it) => a + it.n, 0), uniforms);
 }
 
 /** The group kernel on webgpu: in place where it may be, chunked to the device's storage-buffer limit. */
@@ -129,7 +95,7 @@ export function adamGroupWebGPU(): tf.KernelFunc {
   return (raw) => {
     const args = raw as unknown as KernelArgs;
     const attrs = args.attrs as unknown as GroupAttrs;
-    const backend = args.backend as unknown as Internals;
+    const backend = args.backend as unknown as WebGPUInternals;
     const perChunk = Math.max(1, Math.floor(backend.device.limits.maxStorageBuffersPerShaderStage / 3));
     const all = items(args);
     const outputs: tf.TensorInfo[][] = [];
@@ -141,20 +107,15 @@ export function adamGroupWebGPU(): tf.KernelFunc {
         && it.moments.shape.length === 2 && it.moments.shape[0] === 2 && it.moments.shape[1] === it.n
         && it.gradient.shape.reduce((a, b) => a * b, 1) === it.n && it.n > 0
         && Math.ceil(it.n / WORKGROUP) <= MAX_WORKGROUPS
-        && backend.tensorMap.get(it.value.dataId).refCount === 1 && backend.tensorMap.get(it.moments.dataId).refCount === 1;
+        && exclusive(backend, it.value) && exclusive(backend, it.moments);
       if (!ok) {
         outputs[i] = outOfPlace(single(args, it) as never) as tf.TensorInfo[];
         continue;
       }
-      for (const info of [it.value, it.moments, it.gradient]) backend.uploadToGPU(info.dataId);
       if (chunk.length === perChunk || Math.ceil((chunkSize + it.n) / WORKGROUP) > MAX_WORKGROUPS) flush();
       chunk.push(it);
       chunkSize += it.n;
-      for (const info of [it.value, it.moments]) {
-        backend.tensorMap.get(info.dataId).values = null; // a cached read-back would now be stale
-        backend.incRef(info.dataId);
-      }
-      outputs[i] = [{ dataId: it.value.dataId, shape: it.value.shape, dtype: 'float32' }, { dataId: it.moments.dataId, shape: it.moments.shape, dtype: 'float32' }];
+      outputs[i] = [inPlaceOutput(backend, it.value), inPlaceOutput(backend, it.moments)];
     }
     flush();
     return outputs.flat();

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { combineKernels } from '../core/combineKernel';
 import { crossEntropy, crossEntropyComposite } from '../core/losses';
-import { batchNormInference, batchNormInferenceAutodiff, batchNormTraining, batchNormTrainingAutodiff, type BatchNormParams, type BatchNormUpdate } from '../core/nets';
+import { applyBatchNormUpdates, batchNormInference, batchNormInferenceAutodiff, batchNormTraining, batchNormTrainingAutodiff, type BatchNormParams, type BatchNormUpdate } from '../core/nets';
 import { createAdam } from '../core/optimizer';
 import { countDeviceWork } from './deviceWork';
 import { registerFastKernels, restoreStockKernels } from './register';
@@ -223,5 +223,42 @@ describe.skipIf(unavailable !== null)(`fused webgpu kernels (SwiftShader here; $
         got.grads.forEach((g, k) => expect(relativeError(g, ref.grads[k]), `${label} gradient ${k}`).toBeLessThanOrEqual(1e-4));
       }
     }
+  });
+
+  it('BN running statistics: applyBatchNormUpdates = the composite on cpu (in place, a shared buffer left alone)', async () => {
+    const channels = [3, 16, 1, 7, 33];
+    const run = async (backendName: string) => {
+      await tf.setBackend(backendName);
+      registerFastKernels(backendName);
+      const cases = channels.map((c, k) => bnCase([2, c], 900 + 10 * k));
+      // the last BN's running mean shares its buffer with `original` (a cloned net's does until assigned)
+      const original = tf.tensor1d(randomValues(channels[4], 5));
+      cases[4].bn.movingMean.dispose();
+      cases[4].bn.movingMean = tf.variable(original, false);
+      const dispatches: number[] = [];
+      for (let step = 0; step < 3; step++) {
+        const updates: BatchNormUpdate[] = cases.map(({ bn }, k) => ({
+          bn, mean: tf.tensor1d(randomValues(channels[k], 40 + step * 10 + k)), variance: tf.tensor1d(randomValues(channels[k], 80 + step * 10 + k).map((x) => 1 + x)),
+        }));
+        const counter = countDeviceWork();
+        applyBatchNormUpdates(updates);
+        if (counter) { dispatches.push(counter.read().dispatches); counter.restore(); }
+      }
+      const stats = await Promise.all(cases.flatMap(({ bn }) => [bn.movingMean, bn.movingVariance]).map(async (v) => (await v.data()) as Float32Array));
+      const originalValues = (await original.data()) as Float32Array;
+      cases.forEach((c) => c.dispose());
+      original.dispose();
+      return { stats, original: originalValues, dispatches };
+    };
+    const ref = await run('cpu');
+    const got = await run('webgpu');
+    expect(gpuErrors).toEqual([]);
+    const perChunk = Math.floor((tf.backend() as unknown as { device: GPUDevice }).device.limits.maxStorageBuffersPerShaderStage / 2);
+    const pairs = 2 * channels.length;
+    // step 1: every running statistic shares its buffer with the tensor it was made from: one
+    // out-of-place program each; then all in place
+    expect(got.dispatches).toEqual([pairs, Math.ceil(pairs / perChunk), Math.ceil(pairs / perChunk)]);
+    got.stats.forEach((v, k) => expect(relativeError(v, ref.stats[k]), `statistic ${k}`).toBeLessThanOrEqual(1e-5));
+    expect(Array.from(got.original)).toEqual(Array.from(ref.original));
   });
 });

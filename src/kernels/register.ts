@@ -5,7 +5,7 @@
  * backend's module loaded), before the first training step.
  */
 import * as tf from '@tensorflow/tfjs';
-import { BN_INFERENCE_GRAD_KERNEL, BN_TRAINING_GRAD_KERNEL, BN_TRAINING_KERNEL } from '../core/batchNormKernel';
+import { BN_INFERENCE_GRAD_KERNEL, BN_TRAINING_GRAD_KERNEL, BN_TRAINING_KERNEL, MOVING_AVERAGE_KERNEL } from '../core/batchNormKernel';
 import { COMBINE_GRAD_KERNEL, COMBINE_KERNEL } from '../core/combineKernel';
 import { SOFTMAX_CROSS_ENTROPY_KERNEL } from '../core/losses';
 import { ADAM_GROUP_KERNEL, ADAM_KERNEL } from '../core/optimizer';
@@ -16,6 +16,7 @@ import { combineGradWebGPU, combineWebGPU } from './combine';
 import { captureStock, stockKernel } from './compose';
 import { softmaxCrossEntropyWebGPU } from './crossEntropy';
 import { conv2DBackpropFilterViaConv, conv2DBackpropInputViaConv } from './convGrad';
+import { movingAverageWebGPU } from './movingAverage';
 import { addNChunkedWebGPU, maxPoolGradWebGPU } from './webgpuKernels';
 import { batchMatMulTransposeFirst, maxPoolGradHost, reduceLeadingHost, tileHost } from './hostKernels';
 
@@ -47,7 +48,7 @@ const PLAN: Record<string, Record<string, Factory>> = {
     [tf.Conv2DBackpropFilter]: conv2DBackpropFilterViaConv, [tf.MaxPoolGrad]: maxPoolGradWebGPU, [tf.AddN]: addNChunkedWebGPU,
     [ADAM_KERNEL]: adamUpdateWebGPU, [ADAM_GROUP_KERNEL]: adamGroupWebGPU, [SOFTMAX_CROSS_ENTROPY_KERNEL]: softmaxCrossEntropyWebGPU,
     [BN_TRAINING_KERNEL]: batchNormTrainingWebGPU, [BN_TRAINING_GRAD_KERNEL]: batchNormTrainingGradWebGPU,
-    [BN_INFERENCE_GRAD_KERNEL]: batchNormInferenceGradWebGPU,
+    [BN_INFERENCE_GRAD_KERNEL]: batchNormInferenceGradWebGPU, [MOVING_AVERAGE_KERNEL]: movingAverageWebGPU,
     [COMBINE_KERNEL]: combineWebGPU, [COMBINE_GRAD_KERNEL]: combineGradWebGPU,
   },
 };

@@ -18,6 +18,7 @@ import {
   batchNormInferenceGradKernel, batchNormTrainingKernels, hasBatchNormInferenceGradKernel, hasBatchNormTrainingKernels,
   hasMovingAverageKernel, movingAverageKernel,
 } from './batchNormKernel';
+import { denseReluKernels, hasDenseReluKernels } from './denseKernel';
 import type { NetKind } from './names';
 import { IMAGE_SIZE } from './types';
 
@@ -100,8 +101,14 @@ export interface Net {
   width: number;
 }
 
-/** How the trunk should evaluate one unit (plain, combined, ...): returns the unit's pre-ReLU output. */
-export type UnitEvaluator = (unitId: string, x: tf.Tensor) => tf.Tensor;
+/**
+ * How the trunk should evaluate one unit (plain, combined, ...): returns the unit's pre-ReLU output.
+ * `withRelu`, when present, may return the unit's output after ReLU in one fused op (null: it
+ * cannot for this unit, and the topology applies ReLU itself).
+ */
+export type UnitEvaluator = ((unitId: string, x: tf.Tensor) => tf.Tensor) & {
+  withRelu?: (unitId: string, x: tf.Tensor) => tf.Tensor | null;
+};
 
 let variableCounter = 0;
 /**
@@ -455,13 +462,24 @@ export function applyBatchNormUpdates(updates: BatchNormUpdate[]): void {
  * updates into `pendingUpdates`; otherwise BN uses the running statistics.
  */
 export function plainUnitEvaluator(net: Net, training = false, pendingUpdates: BatchNormUpdate[] = []): UnitEvaluator {
-  return (unitId, x) => {
+  const unit = (unitId: string): UnitParams => {
     const u = net.units.get(unitId);
     if (!u) throw new Error(`unknown unit '${unitId}'`);
+    return u;
+  };
+  const evaluate: UnitEvaluator = (unitId, x) => {
+    const u = unit(unitId);
     const z = applyUnitLinear(u, x);
     if (!u.bn) return z;
     return training ? batchNormTraining(u.bn, z, pendingUpdates) : batchNormInference(u.bn, z);
   };
+  // a dense unit with bias and no BN, then ReLU: one fused op where the backend has it (denseKernel.ts)
+  evaluate.withRelu = (unitId, x) => {
+    const u = unit(unitId);
+    if (u.spec.op !== 'dense' || !u.kernel || !u.bias || u.bn || x.rank !== 2 || x.dtype !== 'float32' || !hasDenseReluKernels()) return null;
+    return denseReluKernels(x as tf.Tensor2D, u.kernel as tf.Tensor2D, u.bias as tf.Tensor1D);
+  };
+  return evaluate;
 }
 
 /**
@@ -473,8 +491,12 @@ export function runTopology(topology: readonly TopologyNode[], x: tf.Tensor, eva
   for (const node of topology) {
     switch (node.type) {
       case 'unit': {
-        const z = evalUnit(node.unit, h);
-        h = node.relu ? tf.relu(z) : z;
+        const fused = node.relu ? evalUnit.withRelu?.(node.unit, h) : null;
+        if (fused) h = fused;
+        else {
+          const z = evalUnit(node.unit, h);
+          h = node.relu ? tf.relu(z) : z;
+        }
         break;
       }
       case 'maxpool':

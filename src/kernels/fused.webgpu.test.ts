@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { combineKernels } from '../core/combineKernel';
+import { denseReluKernels } from '../core/denseKernel';
 import { crossEntropy, crossEntropyComposite } from '../core/losses';
 import { applyBatchNormUpdates, batchNormInference, batchNormInferenceAutodiff, batchNormTraining, batchNormTrainingAutodiff, type BatchNormParams, type BatchNormUpdate } from '../core/nets';
 import { createAdam } from '../core/optimizer';
@@ -260,5 +261,33 @@ describe.skipIf(unavailable !== null)(`fused webgpu kernels (SwiftShader here; $
     expect(got.dispatches).toEqual([pairs, Math.ceil(pairs / perChunk), Math.ceil(pairs / perChunk)]);
     got.stats.forEach((v, k) => expect(relativeError(v, ref.stats[k]), `statistic ${k}`).toBeLessThanOrEqual(1e-5));
     expect(Array.from(got.original)).toEqual(Array.from(ref.original));
+  });
+
+  it('dense unit relu(x · W + b): value and ∂x, ∂W, ∂b = tfjs autodiff of matMul, add, relu on cpu', async () => {
+    const shapes: [number, number, number][] = [[1, 5, 3], [7, 13, 9], [2, 3, 1], [8, 64, 40], [33, 17, 31]];
+    const run = async (backendName: string, [n, cin, c]: [number, number, number], seed: number, fused: boolean) => {
+      await tf.setBackend(backendName);
+      registerFastKernels(backendName);
+      const inputs = [tf.tensor2d(randomValues(n * cin, seed), [n, cin]), tf.tensor2d(randomValues(cin * c, seed + 1), [cin, c]), tf.tensor1d(randomValues(c, seed + 2))];
+      const w = tf.tensor2d(randomValues(n * c, seed + 3), [n, c]);
+      const before = tf.memory().numTensors;
+      const f = (x: tf.Tensor, k: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(fused
+        ? denseReluKernels(x as tf.Tensor2D, k as tf.Tensor2D, b as tf.Tensor1D)
+        : tf.relu(tf.add(tf.matMul(x as tf.Tensor2D, k as tf.Tensor2D), b)), w));
+      const { value, grads } = tf.valueAndGrads(f)(inputs);
+      const out = { value: (await value.data())[0], grads: await Promise.all(grads.map(async (g) => (await g.data()) as Float32Array)) };
+      tf.dispose([value, ...grads]);
+      const leaked = tf.memory().numTensors - before;
+      tf.dispose([...inputs, w]);
+      return { ...out, leaked };
+    };
+    for (const [i, shape] of shapes.entries()) {
+      const ref = await run('cpu', shape, 1100 + 10 * i, false);
+      const got = await run('webgpu', shape, 1100 + 10 * i, true);
+      expect(gpuErrors).toEqual([]);
+      expect(got.leaked, 'no leaked tensors').toBe(0);
+      expect(relativeError([got.value], [ref.value]), `[${shape}] value`).toBeLessThanOrEqual(1e-4);
+      ['∂x', '∂W', '∂b'].forEach((name, k) => expect(relativeError(got.grads[k], ref.grads[k]), `[${shape}] ${name}`).toBeLessThanOrEqual(1e-4));
+    }
   });
 });

@@ -23,10 +23,12 @@ describe('stage trace export', () => {
     const trace = {
       format: 'rescl-trace' as const, version: 1 as const, stage: 'source',
       nets: { net: await serializeNet(net) }, batches: batchOrder(50, 16, 1, 2), settings: { learningRate: 1e-3 },
+      extra: { fisher: [{ shape: [2], data: new Float32Array([0.1, 3e-9]) }] },
     };
     const back = traceFromJson(traceToJson(trace));
     expect(back.batches).toEqual(trace.batches);
     expect(back.settings).toEqual(trace.settings);
+    expect(back.extra).toEqual(trace.extra);
     const s = trace.nets.net;
     const r = back.nets.net;
     expect(r.units.map((u) => u.spec)).toEqual(s.units.map((u) => u.spec));

@@ -20,6 +20,8 @@ export interface StageTrace {
   batches: Int32Array[];
   /** the stage's numeric settings (learning rates, λs, warm-up steps, ...) */
   settings: Record<string, number | string | boolean>;
+  /** other tensors the stage starts from, e.g. EWC's { fisher, anchors } (aligned lists) */
+  extra?: Record<string, SerializedTensor[]>;
 }
 
 /**
@@ -63,16 +65,18 @@ export function traceToJson(trace: StageTrace): string {
     ...trace,
     nets: Object.fromEntries(Object.entries(trace.nets).map(([k, n]) => [k, mapNet(n, tensorToJson as (t: never) => unknown)])),
     batches: trace.batches.map((b) => Array.from(b)),
+    extra: trace.extra && Object.fromEntries(Object.entries(trace.extra).map(([k, ts]) => [k, ts.map(tensorToJson)])),
   });
 }
 
 /** Parses `traceToJson`'s text back into a trace; throws when it is not a rescl-trace v1. */
 export function traceFromJson(text: string): StageTrace {
-  const raw = JSON.parse(text) as StageTrace & { batches: number[][] };
+  const raw = JSON.parse(text) as Omit<StageTrace, 'batches' | 'extra'> & { batches: number[][]; extra?: Record<string, { shape: number[]; data: number[] }[]> };
   if (raw.format !== 'rescl-trace' || raw.version !== 1) throw new Error('not a rescl-trace v1 record');
   return {
     ...raw,
     nets: Object.fromEntries(Object.entries(raw.nets).map(([k, n]) => [k, mapNet(n, tensorFromJson as (t: never) => unknown) as SerializedNet])),
     batches: raw.batches.map((b) => Int32Array.from(b)),
+    extra: raw.extra && Object.fromEntries(Object.entries(raw.extra).map(([k, ts]) => [k, ts.map(tensorFromJson)])),
   };
 }

@@ -30,6 +30,7 @@ const USAGE = `usage: npm run crosscheck -- [flags]
   --train-limit <n per task> (default 4000)   --test-limit <n> (default 2000)   --epochs <n> (default 2)
   --seed <n> (default 1)   --loss-rtol <x> (default 1e-4, over the first --loss-steps 50 steps)
   --acc-tol <points> (default 0.2)   --out <dir> (default repro-out/crosscheck-<net>-<backend>)
+  --data-only 1   only write the task data (<task>-<split>-x.u8 / -y.u8) to --out, for scripts/finetune_gap.py
   --python <exe> (default: python3 if it has torch, else /usr/bin/python3; needs PyTorch: apt-get install -y python3-torch)`;
 
 interface StageResult { stage: Stage; steps: number; maxRel: number; worstStep: number; acc: Record<string, [number, number]>; pass: boolean }
@@ -65,6 +66,7 @@ async function main(): Promise<void> {
     'acc-tol': { kind: 'number', min: 0, max: 100, default: 0.2 },
     out: { kind: 'optional-string' },
     python: { kind: 'optional-string' },
+    'data-only': { kind: 'int', min: 0, max: 1, default: 0 },
   }, USAGE);
   const stages = (flags.stages as string[]).map((s) => {
     if (!(STAGES as readonly string[]).includes(s)) throw new UsageError(`--stages: unknown stage '${s}'`, USAGE);
@@ -90,6 +92,10 @@ async function main(): Promise<void> {
   for (const t of tasks) {
     writeSplit(out, t.id, 'train', t.train.images, t.train.labels);
     writeSplit(out, t.id, 'test', t.test.images, t.test.labels);
+  }
+  if (flags['data-only']) {
+    console.log(`wrote ${tasks.map((t) => `${t.id} ${t.train.count} train / ${t.test.count} test`).join(', ')} to ${out} (scripts/finetune_gap.py reads it)`);
+    return;
   }
   const train = tasks.map((t) => makeResident(t.train));
   const test = tasks.map((t) => makeResident(t.test));

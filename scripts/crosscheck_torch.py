@@ -33,14 +33,17 @@ except ImportError:
     sys.exit(3)
 
 torch.set_num_threads(1)
-torch.set_default_dtype(torch.float32)
+# CROSSCHECK_DTYPE=float64 replays the stage in float64: the reference that shows how far float32
+# rounding alone (Adam amplifies it) moves either float32 run
+DTYPE = torch.float64 if os.environ.get("CROSSCHECK_DTYPE") == "float64" else torch.float32
+torch.set_default_dtype(DTYPE)
 BN_EPS = 1e-3
 BN_MOMENTUM = 0.9
 KD_T = 2.0
 
 
 def tensor(t, grad=True):
-    x = torch.tensor(t["data"], dtype=torch.float32).reshape(t["shape"])
+    x = torch.tensor(t["data"], dtype=DTYPE).reshape(t["shape"])
     return x.requires_grad_(grad)
 
 
@@ -159,7 +162,7 @@ def load_split(data_dir, task, split):
     with open(os.path.join(data_dir, f"{task}-{split}-y.u8"), "rb") as f:
         y = torch.frombuffer(bytearray(f.read()), dtype=torch.uint8)
     n = y.numel()
-    return x.reshape(n, 28, 28, 1).to(torch.float32) / 255, y.to(torch.int64)
+    return x.reshape(n, 28, 28, 1).to(DTYPE) / 255, y.to(torch.int64)
 
 
 def record(forward, x, batch=512):

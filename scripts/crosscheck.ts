@@ -1,0 +1,243 @@
+/**
+ * `npm run crosscheck -- [flags]`: an outside check of the lab's training. For each stage (source,
+ * fine-tune with its head warm-up, combine, LwF, EWC) it exports the stage's initial weights and exact
+ * batch order (src/core/trace.ts), runs the stage in the lab, replays it in PyTorch eager
+ * (scripts/crosscheck_torch.py, system python3 + python3-torch) and compares the loss of every step
+ * and the final test accuracies. Exits 1 when a stage misses the tolerances.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { makeResident } from '../src/core/batches';
+import { ALPHA_SOURCE_INIT, ALPHA_TARGET_INIT, buildCombined, disposeCombinedAlphas, predictCombined } from '../src/core/combine';
+import { addHead, buildNet, cloneNet, disposeNet, type Net } from '../src/core/nets';
+import { serializeNet, type SerializedTensor } from '../src/core/serialize';
+import { batchOrder, traceToJson, type StageTrace } from '../src/core/trace';
+import {
+  computeFisher, evaluateAccuracy, ewcParameters, plainForward, trainCombined, trainEwc, trainFinetune, trainLwf, trainSource,
+  type StageProgress,
+} from '../src/core/train';
+import { loadScenarioTasks } from '../src/data/scenarioNode';
+import { useBackend, type ScriptBackend } from './backend';
+import { parseFlags, UsageError } from './cli';
+
+const STAGES = ['source', 'finetune', 'combine', 'lwf', 'ewc'] as const;
+type Stage = (typeof STAGES)[number];
+const USAGE = `usage: npm run crosscheck -- [flags]
+  --net <mlp|conv4> (default mlp)   --width <x> hidden-layer scale (default 1; conv4 on cpu: 0.25 keeps it quick)
+  --backend <cpu|wasm> (default cpu)   --stages <comma list of ${STAGES.join(', ')}> (default all)
+  --train-limit <n per task> (default 4000)   --test-limit <n> (default 2000)   --epochs <n> (default 2)
+  --seed <n> (default 1)   --loss-rtol <x> (default 1e-4, over the first --loss-steps 50 steps)
+  --acc-tol <points> (default 0.2)   --out <dir> (default repro-out/crosscheck-<net>-<backend>)
+  --data-only 1   only write the task data (<task>-<split>-x.u8 / -y.u8) to --out, for scripts/finetune_gap.py
+  --python <exe> (default: python3 if it has torch, else /usr/bin/python3; needs PyTorch: apt-get install -y python3-torch)`;
+
+interface StageResult {
+  stage: Stage; steps: number; maxRel: number; worstStep: number; firstOverRtol: number;
+  labVsFloat64: number; torchVsFloat64: number; acc: Record<string, [number, number]>; pass: boolean;
+}
+
+/** Largest |a−b|/|b| over the first n steps, and its 1-based step. */
+function maxRelDiff(a: number[], b: number[], n: number): { max: number; step: number } {
+  let max = 0;
+  let step = 0;
+  for (let i = 0; i < n; i++) {
+    const rel = Math.abs(a[i] - b[i]) / Math.max(1e-12, Math.abs(b[i]));
+    if (rel > max) { max = rel; step = i + 1; }
+  }
+  return { max, step };
+}
+
+/** 1-based first step whose relative difference exceeds rtol (length + 1 when none does). */
+function firstOver(a: number[], b: number[], rtol: number): number {
+  const i = a.findIndex((x, k) => Math.abs(x - b[k]) / Math.max(1e-12, Math.abs(b[k])) > rtol);
+  return i < 0 ? a.length + 1 : i + 1;
+}
+
+/** Runs a lab stage to the end, reading the loss of every step (reportIntervalMs 0). */
+async function labLosses(gen: AsyncGenerator<StageProgress, void, undefined>): Promise<number[]> {
+  const losses: number[] = [];
+  for await (const p of gen) if (p.lossFresh) losses[p.step - 1] = p.loss;
+  return losses;
+}
+
+function writeSplit(dir: string, id: string, split: string, images: Uint8Array, labels: Uint8Array): void {
+  writeFileSync(path.join(dir, `${id}-${split}-x.u8`), images);
+  writeFileSync(path.join(dir, `${id}-${split}-y.u8`), labels);
+}
+
+async function tensors(ts: tf.Tensor[]): Promise<SerializedTensor[]> {
+  return Promise.all(ts.map(async (t) => ({ shape: [...t.shape], data: Float32Array.from(await t.data()) })));
+}
+
+async function main(): Promise<void> {
+  const flags = parseFlags(process.argv.slice(2), {
+    net: { kind: 'choice', choices: ['mlp', 'conv4'], default: 'mlp' },
+    width: { kind: 'number', min: 0.01, max: 1, default: 1 },
+    backend: { kind: 'choice', choices: ['cpu', 'wasm'], default: 'cpu' },
+    stages: { kind: 'list', default: STAGES.join(',') },
+    'train-limit': { kind: 'int', min: 100, max: 60000, default: 4000 },
+    'test-limit': { kind: 'int', min: 10, max: 10000, default: 2000 },
+    epochs: { kind: 'int', min: 1, max: 100, default: 2 },
+    seed: { kind: 'int', min: 0, max: 2 ** 31 - 1, default: 1 },
+    'loss-rtol': { kind: 'number', min: 0, max: 1, default: 1e-4 },
+    'loss-steps': { kind: 'int', min: 1, max: 100000, default: 50 },
+    'acc-tol': { kind: 'number', min: 0, max: 100, default: 0.2 },
+    out: { kind: 'optional-string' },
+    python: { kind: 'optional-string' },
+    'data-only': { kind: 'int', min: 0, max: 1, default: 0 },
+  }, USAGE);
+  const stages = (flags.stages as string[]).map((s) => {
+    if (!(STAGES as readonly string[]).includes(s)) throw new UsageError(`--stages: unknown stage '${s}'`, USAGE);
+    return s as Stage;
+  });
+  // the first python3 that imports torch: the one on PATH (a venv's, say), else Debian's system one
+  const candidates = flags.python ? [flags.python as string] : ['python3', '/usr/bin/python3'];
+  const probes = candidates.map((exe) => ({ exe, run: spawnSync(exe, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' }) }));
+  const found = probes.find((p) => p.run.status === 0);
+  if (!found) {
+    for (const { exe, run } of probes) console.error(`crosscheck needs PyTorch; ${exe}: ${(run.stderr || run.error?.message || '').trim().split('\n').pop()}`);
+    console.error('Install it with: sudo apt-get install -y python3-torch   (or: python3 -m pip install torch)');
+    process.exit(3);
+  }
+  const python = found.exe;
+  const probe = found.run;
+  const backend = await useBackend(flags.backend as ScriptBackend);
+  const netKind = flags.net as 'mlp' | 'conv4';
+  const seed = flags.seed as number;
+  const out = (flags.out as string | undefined) ?? path.join('repro-out', `crosscheck-${netKind}-${backend}`);
+  mkdirSync(out, { recursive: true });
+  const tasks = await loadScenarioTasks('mnist-fashion', { seed, trainLimit: flags['train-limit'] as number, testLimit: flags['test-limit'] as number });
+  for (const t of tasks) {
+    writeSplit(out, t.id, 'train', t.train.images, t.train.labels);
+    writeSplit(out, t.id, 'test', t.test.images, t.test.labels);
+  }
+  if (flags['data-only']) {
+    console.log(`wrote ${tasks.map((t) => `${t.id} ${t.train.count} train / ${t.test.count} test`).join(', ')} to ${out} (scripts/finetune_gap.py reads it)`);
+    return;
+  }
+  const train = tasks.map((t) => makeResident(t.train));
+  const test = tasks.map((t) => makeResident(t.test));
+  const [t0, t1] = tasks;
+  const base = { epochs: flags.epochs as number, batchSize: 128, learningRate: 1e-3, weightDecay: 1e-4, reportIntervalMs: 0, yieldEveryStep: true };
+  const shared = {
+    adamEpsilon: tf.backend().epsilon(), weightDecay: base.weightDecay, learningRate: base.learningRate, tasks: tasks.map((t) => t.id).join(','),
+  };
+  console.log(`crosscheck: ${netKind} (width ${flags.width}) on ${backend}, PyTorch ${probe.stdout.trim()}, ${t0.train.count}+${t1.train.count} train images, ${flags.epochs} epochs, seed ${seed}`);
+
+  const rtol = flags['loss-rtol'] as number;
+  const lossSteps = flags['loss-steps'] as number;
+  const accTol = flags['acc-tol'] as number;
+  const results: StageResult[] = [];
+  /** Writes the trace, runs the lab's stage and the PyTorch replay, and compares them. */
+  const check = async (stage: Stage, trace: StageTrace, runLab: () => Promise<{ losses: number[]; acc: Record<string, number> }>) => {
+    const tracePath = path.join(out, `${stage}.trace.json`);
+    writeFileSync(tracePath, traceToJson(trace));
+    const lab = await runLab();
+    const replay = (dtype: 'float32' | 'float64') => {
+      const file = path.join(out, `${stage}.torch-${dtype}.json`);
+      const run = spawnSync(python, [path.join('scripts', 'crosscheck_torch.py'), tracePath, out, file], { stdio: 'inherit', env: { ...process.env, CROSSCHECK_DTYPE: dtype } });
+      if (run.status !== 0) throw new Error(`crosscheck_torch.py failed on ${stage} in ${dtype} (exit ${run.status})`);
+      return JSON.parse(readFileSync(file, 'utf8')) as { losses: number[]; acc: Record<string, number> };
+    };
+    const torch = replay('float32');
+    const exact = replay('float64');
+    const n = Math.min(lossSteps, lab.losses.length);
+    const lab32 = maxRelDiff(lab.losses, torch.losses, n);
+    const lab64 = maxRelDiff(lab.losses, exact.losses, n);
+    const torch64 = maxRelDiff(torch.losses, exact.losses, n);
+    const acc: Record<string, [number, number]> = {};
+    for (const id of Object.keys(lab.acc)) acc[id] = [100 * lab.acc[id], 100 * torch.acc[id]];
+    // Agreement: within rtol of PyTorch float32, or no further from the float64 replay than PyTorch's
+    // own float32 run is (Adam amplifies float32 rounding; then neither float32 run is "the" answer).
+    const lossOk = lab32.max <= rtol || lab64.max <= 2 * torch64.max;
+    const pass = lab.losses.length === torch.losses.length && lossOk && Object.values(acc).every(([a, b]) => Math.abs(a - b) <= accTol);
+    results.push({ stage, steps: lab.losses.length, maxRel: lab32.max, worstStep: lab32.step, firstOverRtol: firstOver(lab.losses, torch.losses, rtol), labVsFloat64: lab64.max, torchVsFloat64: torch64.max, acc, pass });
+    writeFileSync(path.join(out, `${stage}.lab.json`), JSON.stringify(lab));
+    console.log(`${pass ? 'PASS' : 'FAIL'} ${stage.padEnd(8)} ${lab.losses.length} steps; first ${n}: max rel loss diff lab/torch ${lab32.max.toExponential(2)} (step ${lab32.step}), `
+      + `lab/float64 ${lab64.max.toExponential(2)}, torch/float64 ${torch64.max.toExponential(2)}; within ${rtol} up to step ${firstOver(lab.losses, torch.losses, rtol) - 1}; `
+      + Object.entries(acc).map(([id, [a, b]]) => `${id} lab ${a.toFixed(2)} / torch ${b.toFixed(2)}`).join(', '));
+  };
+  const traceOf = async (stage: Stage, nets: Record<string, Net>, count: number, stageSeed: number, settings: Record<string, number | string | boolean>): Promise<StageTrace> => {
+    const serialized = Object.fromEntries(await Promise.all(Object.entries(nets).map(async ([k, n]) => [k, await serializeNet(n)] as const)));
+    return {
+      format: 'rescl-trace', version: 1, stage, nets: serialized,
+      batches: batchOrder(count, base.batchSize, base.epochs, stageSeed), settings: { ...shared, ...settings },
+    };
+  };
+  const accOf = async (net: Net) => Object.fromEntries(await Promise.all(net.heads.map(async (h, i) => [h.taskId, await evaluateAccuracy(plainForward(net), i, test[tasks.findIndex((t) => t.id === h.taskId)])] as const)));
+  const withHead = (net: Net) => {
+    const copy = cloneNet(net);
+    addHead(copy, t1.id, t1.train.numClasses, seed + 1);
+    return copy;
+  };
+  const headWarmupSteps = 20;
+  const ftSettings = { task: t1.id, headWarmupSteps };
+
+  // the same start as Experiment: source net seeded `seed`, stage seeds seed*100 + task index
+  const source = buildNet(netKind, seed, flags.width as number);
+  addHead(source, t0.id, t0.train.numClasses, seed);
+  const sourceOptions = { ...base, seed: seed * 100 };
+  const targetOptions = { ...base, seed: seed * 100 + 1, headWarmupSteps };
+  const needSource = stages.some((s) => s !== 'source');
+  if (stages.includes('source') || needSource) {
+    const trace = await traceOf('source', { net: source }, train[0].count, sourceOptions.seed, { task: t0.id });
+    const run = async () => ({ losses: await labLosses(trainSource(source, t0.id, train[0], sourceOptions)), acc: await accOf(source) });
+    if (stages.includes('source')) await check('source', trace, run);
+    else await run();
+  }
+  let finetuned: Net | null = null;
+  if (stages.includes('finetune') || stages.includes('combine')) {
+    const net = withHead(source);
+    const trace = await traceOf('finetune', { net }, train[1].count, targetOptions.seed, ftSettings);
+    const run = async () => ({ losses: await labLosses(trainFinetune(net, t1.id, train[1], targetOptions)), acc: await accOf(net) });
+    if (stages.includes('finetune')) await check('finetune', trace, run);
+    else await run();
+    finetuned = net;
+  }
+  if (stages.includes('combine') && finetuned) {
+    const c = buildCombined(source, finetuned);
+    const trace = await traceOf('combine', { source, target: finetuned }, train[1].count, targetOptions.seed, {
+      task: t1.id, lambda: 0.01, alphaLearningRate: 1e-2, alphaSourceInit: ALPHA_SOURCE_INIT, alphaTargetInit: ALPHA_TARGET_INIT,
+    });
+    await check('combine', trace, async () => {
+      const losses = await labLosses(trainCombined(c, train[1], { ...base, seed: targetOptions.seed, lambda: 0.01, alphaLearningRate: 1e-2, targetBatchNorm: 'inference' }));
+      const acc: Record<string, number> = {};
+      for (const [i, t] of tasks.entries()) acc[t.id] = await evaluateAccuracy((x) => predictCombined(c, x), i, test[i]);
+      return { losses, acc };
+    });
+    disposeCombinedAlphas(c);
+  }
+  if (stages.includes('lwf')) {
+    const net = withHead(source);
+    const trace = await traceOf('lwf', { net }, train[1].count, targetOptions.seed, { ...ftSettings, lambdaOld: 1 });
+    await check('lwf', trace, async () => ({ losses: await labLosses(trainLwf(net, t1.id, train[1], { ...targetOptions, lambdaOld: 1 })), acc: await accOf(net) }));
+    disposeNet(net);
+  }
+  if (stages.includes('ewc')) {
+    const fisher = computeFisher(source, t0.id, train[0], 200, seed);
+    const anchors = ewcParameters(source).map((v) => v.clone());
+    const net = withHead(source);
+    const trace = await traceOf('ewc', { net }, train[1].count, targetOptions.seed, { ...ftSettings, lambdaEwc: 100 });
+    trace.extra = { fisher: await tensors(fisher), anchors: await tensors(anchors) };
+    await check('ewc', trace, async () => ({ losses: await labLosses(trainEwc(net, t1.id, train[1], { fisher, anchors }, { ...targetOptions, lambdaEwc: 100 })), acc: await accOf(net) }));
+    tf.dispose([...fisher, ...anchors]);
+    disposeNet(net);
+  }
+  if (finetuned) disposeNet(finetuned);
+  disposeNet(source);
+  writeFileSync(path.join(out, 'summary.json'), JSON.stringify({ net: netKind, width: flags.width, backend, results }, null, 2));
+  const failed = results.filter((r) => !r.pass);
+  console.log(failed.length === 0 ? `crosscheck passed: ${results.length} stages` : `crosscheck FAILED: ${failed.map((r) => r.stage).join(', ')}`);
+  if (failed.length) process.exit(1);
+}
+
+main().catch((e: unknown) => {
+  if (e instanceof UsageError) {
+    console.error(e.message);
+    process.exit(2);
+  }
+  console.error(e);
+  process.exit(1);
+});

@@ -20,7 +20,7 @@ import { METHODS, trainOwned, type ChainContext, type ChainRun } from './methods
 import { addHead, buildNet, cloneNet, countParams, disposeNet, type Net } from './nets';
 import {
   computeFisher, evaluateAccuracy, ewcParameters, plainForward, trainFinetune, trainJoint, trainSource, DEFAULT_STAGE_OPTIONS,
-  type EwcMemory, type FinetuneOptions, type StageOptions, type StageProgress,
+  type EwcMemory, type FinetuneOptions, type FisherKind, type StageOptions, type StageProgress,
 } from './train';
 import type { TaskData } from './types';
 
@@ -41,6 +41,8 @@ export interface ExperimentOptions {
   targetBatchNorm: TargetBatchNormMode;
   /** EWC: examples used for the diagonal Fisher */
   fisherSamples: number;
+  /** EWC: the true Fisher (expectation under the model's predictions; default) or the empirical one */
+  fisher: FisherKind;
   /** fold check: test inputs compared between net_c and the folded net */
   foldCheckSamples: number;
   /**
@@ -58,7 +60,8 @@ export const DEFAULT_EXPERIMENT_OPTIONS: ExperimentOptions = {
   headWarmupSteps: 20,
   alphaLearningRate: 1e-2,
   targetBatchNorm: 'inference',
-  fisherSamples: 200,
+  fisherSamples: 1000,
+  fisher: 'true',
   foldCheckSamples: 256,
   budget: 'equal',
 };
@@ -307,7 +310,7 @@ export class Experiment implements ChainContext {
   sourceFisher(): EwcMemory {
     if (!this.firstFisher) {
       const source = this.sourceNet;
-      const fisher = computeFisher(source, this.tasks[0].id, this.train[0], this.options.fisherSamples, this.options.seed);
+      const fisher = computeFisher(source, this.tasks[0].id, this.train[0], this.options.fisherSamples, this.options.seed, this.options.fisher);
       this.firstFisher = { fisher, anchors: ewcParameters(source).map((v) => v.clone()) };
     }
     return this.firstFisher;

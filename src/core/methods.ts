@@ -107,7 +107,7 @@ const ewc: MethodStep = async function* (ctx, run, prev, k) {
   const options = { ...ctx.finetuneOptionsFor(run.method, k), lambdaEwc: run.knob ?? 100 };
   yield* trainOwned(net, trainEwc(net, ctx.taskId(k), ctx.trainData(k), memory, options), progressOf(run, k));
   if (k + 1 < ctx.taskCount) {
-    const fresh = computeFisher(net, ctx.taskId(k), ctx.trainData(k), ctx.options.fisherSamples, ctx.options.seed + k);
+    const fresh = computeFisher(net, ctx.taskId(k), ctx.trainData(k), ctx.options.fisherSamples, ctx.options.seed + k, ctx.options.fisher);
     const grown = accumulateFisher(memory, net, fresh);
     if (memory !== ctx.sourceFisher()) tf.dispose([...memory.fisher, ...memory.anchors]);
     ewcMemories.set(run, grown);

@@ -12,6 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { disposeResident, makeResident, type ResidentDataset } from './batches';
 import { type CombinedNet, type TargetBatchNormMode } from './combine';
+import type { AlphaSummary } from './alphaSummary';
 import { type SerializedNet } from './serialize';
 import { type FoldReport } from './fold';
 import { tradeoffOf, type AccuracyMatrix, type TradeoffPoint } from './metrics';
@@ -24,6 +25,7 @@ import {
 } from './train';
 import type { TaskData } from './types';
 
+export type { AlphaSummary } from './alphaSummary';
 export { BUDGETS, METHOD_KNOBS, METHOD_NAMES, type Budget, type MethodName } from './names';
 
 /** Options of an experiment (defaults: `DEFAULT_EXPERIMENT_OPTIONS`). */
@@ -109,7 +111,11 @@ export interface MethodRunOptions {
 
 /** Events of an experiment: stage progress, and results as they finish. */
 export type ExperimentEvent =
-  | { type: 'progress'; method: MethodName | 'source'; knob: number | null; taskIndex: number; progress: StageProgress }
+  | {
+    type: 'progress'; method: MethodName | 'source'; knob: number | null; taskIndex: number; progress: StageProgress;
+    /** ResCL's combine stage only, on reports that read the loss: mean |α| per unit (α trajectories) */
+    alphas?: AlphaSummary[];
+  }
   | { type: 'combined'; method: 'rescl'; knob: number | null; taskIndex: number; combined: CombinedNet }
   | { type: 'result'; result: RunResult };
 

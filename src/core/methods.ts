@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ResidentDataset } from './batches';
+import { summarizeAlphas } from './alphaSummary';
 import { buildCombined, disposeCombinedAlphas, readAlphas } from './combine';
 import { checkFold, foldCombined, type FoldReport } from './fold';
 import { METHOD_INFO, type MethodInfo, type MethodName } from './names';
@@ -140,7 +141,10 @@ const rescl: MethodStep = async function* (ctx, run, prev, k) {
       ...ctx.stageOptionsFor(run.method, k), lambda: run.runOptions.lambda ?? run.knob ?? 0,
       alphaLearningRate: ctx.options.alphaLearningRate, targetBatchNorm: ctx.options.targetBatchNorm, teacher,
     })) {
-      yield progressOf(run, k)(progress);
+      const event = progressOf(run, k)(progress);
+      // α trajectories: one small read-back on the reports that read the loss anyway
+      if (progress.lossFresh && event.type === 'progress') event.alphas = await summarizeAlphas(combined, progress.step);
+      yield event;
     }
     const next = foldCombined(combined);
     const test = ctx.testData(k);

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { criteriaRows, markdownReport, resultsRows, tradeoffSvg, type ReproResults } from './report';
+import { metricSuite } from '../src/core/metricSuite';
+import { aggregateCriteria, aggregatePoints } from '../src/core/seeds';
+import { criteriaRows, markdownReport, metricRows, resultsRows, tradeoffSvg, type ReproResults } from './report';
 
 const results: ReproResults = {
   scenario: 'mnist-fashion', net: 'mlp', seed: 1, backend: 'cpu', settings: { epochs: 3 },
@@ -15,14 +17,33 @@ const results: ReproResults = {
 
 describe('repro report', () => {
   it('tabulates accuracies in % and says when τ is not reachable', () => {
-    expect(resultsRows(results).rows[0]).toEqual(['ResCL', '0', '93.0', '82.0', '87.5', '10', '2.0e-6']);
+    expect(resultsRows(results).rows[0]).toEqual(['ResCL', '0', '1', '93.0', '82.0', '87.5', '10', '2.0e-6']);
     expect(criteriaRows(results).rows[1]).toEqual(['Fine-tuning', '83.0', '82.0', 'not reachable']);
-    expect(markdownReport(results, 'tradeoff.svg')).toContain('| ResCL | 0 | 93.0 | 82.0 | 87.5 | 10 | 2.0e-6 |');
+    expect(markdownReport(results, 'tradeoff.svg')).toContain('| ResCL | 0 | 1 | 93.0 | 82.0 | 87.5 | 10 | 2.0e-6 |');
   });
 
   it('draws every run as a point in an SVG', () => {
     const svg = tradeoffSvg(results);
     expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg.match(/<circle[^>]*><title>/g)?.length).toBe(2);
+  });
+
+  it('with several seeds: mean ± sd rows, criteria over seeds, the metric suite, and error bars', () => {
+    const second = results.runs.map((run) => ({ ...run, seed: 2, source: run.source - 0.02, target: run.target + 0.01 }));
+    const runs = [...results.runs.map((run) => ({ ...run, seed: 1 })), ...second]
+      .map((run) => ({ ...run, metrics: metricSuite(run.accMatrix) }));
+    const perSeed = [1, 2].map((seed) => runs.filter((r) => r.seed === seed));
+    const multi: ReproResults = { ...results, runs, seeds: [1, 2], aggregate: { points: aggregatePoints(perSeed), criteria: aggregateCriteria(perSeed) } };
+    const md = markdownReport(multi, 'tradeoff.svg');
+    expect(md).toContain('Mean ± sd over seeds');
+    expect(md).toContain('| ResCL | 0 | 2 | 92.0 ± 1.4 | 82.5 ± 0.7 | 87.3 ± 0.4 |');
+    expect(criteriaRows(multi).header).toContain('seeds where τ not reached');
+    // FWT is undefined without single-task references: "—" with the reason
+    const met = metricRows(multi);
+    expect(met.rows[0][6]).toBe('—');
+    expect(met.notes.join('\n')).toMatch(/single-task/);
+    const svg = tradeoffSvg(multi);
+    expect(svg.match(/class="error-bar"/g)?.length).toBe(2);
     expect(svg.match(/<circle[^>]*><title>/g)?.length).toBe(2);
   });
 });

@@ -4,6 +4,8 @@
  */
 import { METHOD_LABELS, type MethodName } from '../src/core/names';
 import { paretoFront, type Criteria } from '../src/core/metrics';
+import { formatMetric, METRIC_DEFINITIONS, METRIC_NAMES, type MetricName, type MetricValue } from '../src/core/metricSuite';
+import { formatMeanSd, type AggregateCriteria, type AggregatePoint } from '../src/core/seeds';
 
 /** One finished run as results.json stores it. */
 export interface ReproRun {
@@ -17,7 +19,13 @@ export interface ReproRun {
   /** mean over earlier tasks and last-task accuracy */
   source: number;
   target: number;
+  /** mean over all tasks (criterion 1) */
+  average?: number;
   seconds: number;
+  /** absent in results written before seeds and budgets existed */
+  seed?: number;
+  budget?: string;
+  metrics?: Record<MetricName, MetricValue>;
 }
 
 /** The whole results.json. */
@@ -33,6 +41,15 @@ export interface ReproResults {
   criteria: Partial<Record<MethodName, Criteria>>;
   /** how τ was chosen */
   tauRule: string;
+  /** every seed run (absent in older results: one seed) */
+  seeds?: number[];
+  budget?: string;
+  /** mean ± sd over seeds per (method, knob) and per criterion */
+  aggregate?: { points: AggregatePoint[]; criteria: AggregateCriteria[] };
+  /** FWT's single-task reference accuracies per seed (index = task) */
+  scratch?: Record<number, (number | null)[]>;
+  /** wall-clock seconds of the whole study */
+  seconds?: number;
 }
 
 const pct = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : (100 * x).toFixed(1));
@@ -52,17 +69,50 @@ export function markdownTable(header: string[], rows: string[][]): string {
 
 /** Header and rows of the per-run results table (accuracies in %). */
 export function resultsRows(r: ReproResults): { header: string[]; rows: string[][] } {
-  const header = ['method', 'knob', ...r.tasks.map((t) => t.id), 'average', 'params', 'fold max abs Δlogit'];
+  const header = ['method', 'knob', 'seed', ...r.tasks.map((t) => t.id), 'average', 'params', 'fold max abs Δlogit'];
   const rows = r.runs.map((run) => {
     const accs = r.tasks.map((t) => run.accByTask[t.id]);
     const avg = accs.reduce((a, b) => a + b, 0) / accs.length;
-    return [METHOD_LABELS[run.method], knobText(run.knob), ...accs.map(pct), pct(avg), String(run.paramCount), run.foldMaxAbsDiff === undefined ? '—' : run.foldMaxAbsDiff.toExponential(1)];
+    return [METHOD_LABELS[run.method], knobText(run.knob), String(run.seed ?? r.seed), ...accs.map(pct), pct(avg), String(run.paramCount), run.foldMaxAbsDiff === undefined ? '—' : run.foldMaxAbsDiff.toExponential(1)];
   });
   return { header, rows };
 }
 
-/** Header and rows of the criteria table. */
+/** Header and rows of the metric suite per run (in %; "—" where undefined, the reason below the table). */
+export function metricRows(r: ReproResults): { header: string[]; rows: string[][]; notes: string[] } {
+  const header = ['method', 'knob', 'seed', ...METRIC_NAMES.map((m) => METRIC_DEFINITIONS[m].label)];
+  const notes = new Set<string>();
+  const rows = r.runs.filter((run) => run.metrics).map((run) => [
+    METHOD_LABELS[run.method], knobText(run.knob), String(run.seed ?? r.seed),
+    ...METRIC_NAMES.map((m) => {
+      const v = (run.metrics as Record<MetricName, MetricValue>)[m];
+      if (v.value === null) notes.add(`${METRIC_DEFINITIONS[m].label} — for ${METHOD_LABELS[run.method]}: ${v.why}`);
+      return formatMetric(v);
+    }),
+  ]);
+  return { header, rows, notes: [...notes] };
+}
+
+/** Header and rows of the per-point mean ± sd over seeds. */
+export function aggregateRows(r: ReproResults): { header: string[]; rows: string[][] } {
+  const header = ['method', 'knob', 'seeds', 'source', 'target', 'average'];
+  const rows = (r.aggregate?.points ?? []).map((p) => [
+    METHOD_LABELS[p.method as MethodName] ?? p.method, knobText(p.knob), String(p.source.n), formatMeanSd(p.source), formatMeanSd(p.target), formatMeanSd(p.average),
+  ]);
+  return { header, rows };
+}
+
+/** Header and rows of the criteria table (mean ± sd over seeds when the results have an aggregate). */
 export function criteriaRows(r: ReproResults): { header: string[]; rows: string[][] } {
+  if (r.aggregate) {
+    return {
+      header: ['method', 'max avg acc', 'τ', 'src acc at τ', 'seeds where τ not reached'],
+      rows: r.aggregate.criteria.map((c) => [
+        METHOD_LABELS[c.method as MethodName] ?? c.method, formatMeanSd(c.maxAvgAcc), pct(c.tau),
+        c.srcAccAtTau.n ? formatMeanSd(c.srcAccAtTau) : 'not reachable', String(c.unreachableSeeds),
+      ]),
+    };
+  }
   const header = ['method', 'max avg acc', 'τ', 'src acc at τ'];
   const rows = (Object.entries(r.criteria) as [MethodName, Criteria][]).map(([m, c]) => [
     METHOD_LABELS[m], pct(c.maxAvgAcc), pct(c.tau), c.srcAccAtTau === null ? 'not reachable' : pct(c.srcAccAtTau),
@@ -74,10 +124,13 @@ export function criteriaRows(r: ReproResults): { header: string[]; rows: string[
 export function markdownReport(r: ReproResults, svgFile: string): string {
   const res = resultsRows(r);
   const cri = criteriaRows(r);
+  const met = metricRows(r);
+  const agg = aggregateRows(r);
+  const seeds = r.seeds ?? [r.seed];
   return [
     `# ResCL Lab reproduction: ${r.scenario}, ${r.net}`,
     '',
-    `Tasks: ${r.tasks.map((t) => `${t.id} (${t.name}, ${t.numClasses} classes)`).join(' → ')}. Seed ${r.seed}, backend ${r.backend}.`,
+    `Tasks: ${r.tasks.map((t) => `${t.id} (${t.name}, ${t.numClasses} classes)`).join(' → ')}. Seed${seeds.length > 1 ? 's' : ''} ${seeds.join(', ')}, backend ${r.backend}, budget ${r.budget ?? 'stage'}${r.seconds === undefined ? '' : `, ${Math.round(r.seconds / 60)} min in all`}.`,
     `Settings: ${Object.entries(r.settings).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')}.`,
     `Source network test accuracy on ${r.tasks[0].id}: ${pct(r.sourceAccuracy)}%. Accuracies below are % on each task's full test split, each task scored with its own head.`,
     '',
@@ -85,6 +138,13 @@ export function markdownReport(r: ReproResults, svgFile: string): string {
     '',
     markdownTable(res.header, res.rows),
     '',
+    ...(agg.rows.length ? ['## Mean ± sd over seeds (sample sd)', '', markdownTable(agg.header, agg.rows), ''] : []),
+    ...(met.rows.length ? [
+      '## Metric suite (% or points)', '',
+      ...METRIC_NAMES.map((m) => `- **${METRIC_DEFINITIONS[m].label}**: ${METRIC_DEFINITIONS[m].definition}`), '',
+      markdownTable(met.header, met.rows), '',
+      ...met.notes.map((n) => `- ${n}`), '',
+    ] : []),
     `## The paper's two criteria (τ: ${r.tauRule})`,
     '',
     markdownTable(cri.header, cri.rows),
@@ -98,11 +158,27 @@ export function markdownReport(r: ReproResults, svgFile: string): string {
 
 const COLORS: Record<MethodName, string> = { rescl: '#d62728', lwf: '#1f77b4', ewc: '#2ca02c', ft: '#7f7f7f', fe: '#9467bd', joint: '#ff7f0e' };
 
-/** An SVG of the (target, source) plane: every run a point, each method's Pareto front a line. */
+/** A point of the SVG: one run, or the mean over seeds with its sd (0 for one seed). */
+interface PlotPoint { method: MethodName; knob: number | null; source: number; target: number; sourceSd: number; targetSd: number }
+
+function plotPoints(r: ReproResults): PlotPoint[] {
+  const several = (r.seeds?.length ?? 1) > 1 && r.aggregate;
+  const pts: PlotPoint[] = several
+    ? (r.aggregate as NonNullable<ReproResults['aggregate']>).points.map((p) => ({
+      method: p.method as MethodName, knob: p.knob, source: p.source.mean, target: p.target.mean, sourceSd: p.source.sd, targetSd: p.target.sd,
+    }))
+    : r.runs.map((p) => ({ method: p.method, knob: p.knob, source: p.source, target: p.target, sourceSd: 0, targetSd: 0 }));
+  return pts.filter((p) => Number.isFinite(p.source) && Number.isFinite(p.target));
+}
+
+/**
+ * An SVG of the (target, source) plane: every run a point (with several seeds: the mean, with ±1 sd
+ * error bars on both axes), each method's Pareto front (of the means) a line; the axes zoom to the data.
+ */
 export function tradeoffSvg(r: ReproResults): string {
   const W = 640, H = 480, M = 56;
-  const pts = r.runs.filter((p) => Number.isFinite(p.source) && Number.isFinite(p.target));
-  const xs = pts.map((p) => p.target), ys = pts.map((p) => p.source);
+  const pts = plotPoints(r);
+  const xs = pts.flatMap((p) => [p.target - p.targetSd, p.target + p.targetSd]), ys = pts.flatMap((p) => [p.source - p.sourceSd, p.source + p.sourceSd]);
   const pad = 0.02;
   const x0 = Math.max(0, Math.min(...xs) - pad), x1 = Math.min(1, Math.max(...xs) + pad);
   const y0 = Math.max(0, Math.min(...ys) - pad), y1 = Math.min(1, Math.max(...ys) + pad);
@@ -127,7 +203,10 @@ export function tradeoffSvg(r: ReproResults): string {
     const mine = pts.filter((p) => p.method === m);
     const front = paretoFront(mine);
     if (front.length > 1) parts.push(`<polyline fill="none" stroke="${COLORS[m]}" stroke-width="2" points="${front.map((p) => `${sx(p.target)},${sy(p.source)}`).join(' ')}"/>`);
-    for (const p of mine) parts.push(`<circle cx="${sx(p.target)}" cy="${sy(p.source)}" r="4" fill="${COLORS[m]}"><title>${METHOD_LABELS[m]} ${knobText(p.knob)}: ${pct(p.source)} / ${pct(p.target)}</title></circle>`);
+    for (const p of mine.filter((q) => q.sourceSd > 0 || q.targetSd > 0)) {
+      parts.push(`<path class="error-bar" stroke="${COLORS[m]}" stroke-width="1" d="M${sx(p.target - p.targetSd)},${sy(p.source)}H${sx(p.target + p.targetSd)}M${sx(p.target)},${sy(p.source - p.sourceSd)}V${sy(p.source + p.sourceSd)}"/>`);
+    }
+    for (const p of mine) parts.push(`<circle cx="${sx(p.target)}" cy="${sy(p.source)}" r="4" fill="${COLORS[m]}"><title>${METHOD_LABELS[m]} ${knobText(p.knob)}: ${pct(p.source)}${p.sourceSd ? ` ± ${pct(p.sourceSd)}` : ''} / ${pct(p.target)}${p.targetSd ? ` ± ${pct(p.targetSd)}` : ''}</title></circle>`);
     // legend in the lower left, where the plane of a continual-learning sweep is empty
     const ly = H - M - 14 - 18 * (methods.length - 1 - i);
     parts.push(`<circle cx="${M + 16}" cy="${ly}" r="5" fill="${COLORS[m]}"/><text x="${M + 26}" y="${ly + 4}">${METHOD_LABELS[m]}</text>`);

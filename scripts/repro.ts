@@ -8,8 +8,10 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Experiment, type ExperimentEvent, type RunResult } from '../src/core/experiment';
-import { criteriaOf, defaultTau } from '../src/core/metrics';
-import { isMethodName, isNetKind, METHOD_KNOBS, METHOD_NAMES, NET_KINDS, type MethodName } from '../src/core/names';
+import { metricSuite } from '../src/core/metricSuite';
+import { aggregateCriteria, aggregatePoints, meanSd } from '../src/core/seeds';
+import type { FisherKind, StageProgress } from '../src/core/train';
+import { BUDGETS, isMethodName, isNetKind, METHOD_KNOBS, type Budget, METHOD_NAMES, NET_KINDS, type MethodName } from '../src/core/names';
 import { disposeNet } from '../src/core/nets';
 import { modelArtifacts, modelJson, toLayersModel } from '../src/core/fold';
 import { SCENARIO_IDS } from '../src/data/registry';
@@ -27,6 +29,9 @@ const USAGE = `usage: npm run repro -- [flags]
   --lambdas-rescl / --lambdas-lwf / --lambdas-ewc <comma list>   per-method override
   --epochs <n> (default 3)   --train-limit <n per task> (default 10000)   --test-limit <n> (default: full test split)
   --batch <n> (default 128)  --lr <x> (default 1e-3)   --alpha-lr <x> (default 1e-2)   --seed <n> (default 1)
+  --seeds <comma list>   run everything once per seed (overrides --seed); results give mean ± sd
+  --budget <equal|stage> (default equal: FT/FE/LwF/EWC get ResCL's fine-tune + combine steps per task)
+  --fisher <true|empirical> (default true)   --fisher-samples <n> (default 1000)   --fwt <on|off> (default on: train FWT's single-task references, one per new task and seed)
   --backend <cpu|wasm|webgpu> (default cpu; wasm trains MLPs ~5x faster here, but no convnets)
   --out <dir> (default repro-out/<scenario>-<net>)
   --render <dir>   only rewrite <dir>/report.md and tradeoff.svg from <dir>/results.json
@@ -53,6 +58,11 @@ async function main(): Promise<void> {
     lr: { kind: 'number', min: 1e-7, max: 1, default: 1e-3 },
     'alpha-lr': { kind: 'number', min: 1e-7, max: 1, default: 1e-2 },
     seed: { kind: 'int', min: 0, max: 2 ** 31 - 1, default: 1 },
+    seeds: { kind: 'optional-string' },
+    budget: { kind: 'choice', choices: [...BUDGETS], default: 'equal' },
+    fisher: { kind: 'choice', choices: ['true', 'empirical'], default: 'true' },
+    'fisher-samples': { kind: 'int', min: 1, max: 60000, default: 1000 },
+    fwt: { kind: 'choice', choices: ['on', 'off'], default: 'on' },
     backend: { kind: 'choice', choices: ['cpu', 'wasm', 'webgpu'], default: 'cpu' },
     out: { kind: 'optional-string' },
     render: { kind: 'optional-string' },
@@ -83,64 +93,90 @@ async function main(): Promise<void> {
   // τ needs fine-tuning's target accuracy: FT always runs when a method with a knob is compared.
   if (!methods.includes('ft') && methods.some((m) => METHOD_KNOBS[m])) methods.unshift('ft');
 
+  const seeds = flags.seeds !== undefined ? parseNumberList('seeds', flags.seeds as string, USAGE).map(Math.round) : [flags.seed as number];
+  if (!seeds.length) throw new UsageError('--seeds: give at least one seed', USAGE);
+  const budget = flags.budget as Budget;
   const backend = await useBackend(flags.backend as ScriptBackend);
   const scenario = flags.scenario as string;
   const out = (flags.out as string | undefined) ?? path.join('repro-out', `${scenario}-${net}`);
   mkdirSync(out, { recursive: true });
-  const tasks = await loadScenarioTasks(scenario, { seed: flags.seed as number, trainLimit: flags['train-limit'] as number, testLimit: flags['test-limit'] as number });
-  const stage = { epochs: flags.epochs as number, batchSize: flags.batch as number, learningRate: flags.lr as number, weightDecay: 1e-4, seed: flags.seed as number, reportIntervalMs: 100 };
-  const exp = new Experiment(tasks, { net, seed: flags.seed as number, stage, alphaLearningRate: flags['alpha-lr'] as number });
-  console.log(`ResCL Lab repro: ${scenario} (${tasks.map((t) => `${t.id}: ${t.train.count} train / ${t.test.count} test`).join(', ')}), net ${net}, backend ${backend}, seed ${flags.seed}`);
-  console.log(`methods: ${methods.map((m) => `${m}${METHOD_KNOBS[m] ? ` ${METHOD_KNOBS[m]?.knob} ∈ {${knobsOf(m).join(', ')}}` : ''}`).join('; ')}`);
-
+  const stageOf = (seed: number) => ({ epochs: flags.epochs as number, batchSize: flags.batch as number, learningRate: flags.lr as number, weightDecay: 1e-4, seed, reportIntervalMs: 100 });
   const runs: ReproRun[] = [];
+  const scratch: Record<number, (number | null)[]> = {};
+  const sourceAccuracies: number[] = [];
   const started = performance.now();
-  let lastLine = 0;
-  const onEvent = (e: ExperimentEvent) => {
-    if (e.type !== 'progress') return;
-    const p = e.progress;
-    const now = performance.now();
-    if (!p.done && now - lastLine < 5000) return;
-    lastLine = now;
-    const label = e.method === 'source' ? 'source' : `${e.method}${e.knob === null ? '' : ` ${METHOD_KNOBS[e.method]?.knob}=${e.knob}`}`;
-    console.log(`[${label}] task ${e.taskIndex + 1}/${tasks.length} ${p.stage.padEnd(8)} step ${p.step}/${p.totalSteps}  loss ${p.loss.toFixed(4)}  ${Math.round(p.samplesPerSec)} samples/s  ${p.done ? `done in ${formatMs(p.elapsedMs)}` : `ETA ${formatMs(p.etaMs)}`}`);
-  };
-  for (const method of methods) {
-    for (const knob of knobsOf(method)) {
-      const t0 = performance.now();
-      let result: RunResult | null = null;
-      for await (const e of exp.runMethod(method, knob)) {
-        onEvent(e);
-        if (e.type === 'result') result = e.result;
+  let taskInfo: ReproResults['tasks'] = [];
+  let headWarmupSteps = 0;
+  for (const seed of seeds) {
+    const tasks = await loadScenarioTasks(scenario, { seed, trainLimit: flags['train-limit'] as number, testLimit: flags['test-limit'] as number });
+    taskInfo = tasks.map((t) => ({ id: t.id, name: t.name, numClasses: t.train.numClasses }));
+    const exp = new Experiment(tasks, { net, seed, stage: stageOf(seed), alphaLearningRate: flags['alpha-lr'] as number, budget, fisher: flags.fisher as FisherKind, fisherSamples: flags['fisher-samples'] as number });
+    headWarmupSteps = exp.options.headWarmupSteps;
+    console.log(`ResCL Lab repro: ${scenario} (${tasks.map((t) => `${t.id}: ${t.train.count} train / ${t.test.count} test`).join(', ')}), net ${net}, backend ${backend}, seed ${seed}, budget ${budget}`);
+    console.log(`methods: ${methods.map((m) => `${m}${METHOD_KNOBS[m] ? ` ${METHOD_KNOBS[m]?.knob} ∈ {${knobsOf(m).join(', ')}}` : ''}`).join('; ')}`);
+    let lastLine = 0;
+    const log = (label: string, taskIndex: number, p: StageProgress) => {
+      const now = performance.now();
+      if (!p.done && now - lastLine < 5000) return;
+      lastLine = now;
+      console.log(`[seed ${seed} ${label}] task ${taskIndex + 1}/${tasks.length} ${p.stage.padEnd(8)} step ${p.step}/${p.totalSteps}  loss ${p.loss.toFixed(4)}  ${Math.round(p.samplesPerSec)} samples/s  ${p.done ? `done in ${formatMs(p.elapsedMs)}` : `ETA ${formatMs(p.etaMs)}`}`);
+    };
+    const onEvent = (e: ExperimentEvent) => {
+      if (e.type !== 'progress') return;
+      log(e.method === 'source' ? 'source' : `${e.method}${e.knob === null ? '' : ` ${METHOD_KNOBS[e.method]?.knob}=${e.knob}`}`, e.taskIndex, e.progress);
+    };
+    for (const method of methods) {
+      for (const knob of knobsOf(method)) {
+        const t0 = performance.now();
+        let result: RunResult | null = null;
+        for await (const e of exp.runMethod(method, knob)) {
+          onEvent(e);
+          if (e.type === 'result') result = e.result;
+        }
+        if (!result) throw new Error(`${method} produced no result`);
+        const run: ReproRun = {
+          method, knob, seed, budget: result.budget, accByTask: result.accByTask, accMatrix: result.accMatrix, paramCount: result.paramCount,
+          source: result.tradeoff.source, target: result.tradeoff.target, average: result.tradeoff.average, seconds: Math.round((performance.now() - t0) / 100) / 10,
+        };
+        if (result.fold) run.foldMaxAbsDiff = Math.max(...result.fold.map((f) => f.maxAbsDiff));
+        if (method === 'rescl') {
+          run.modelDir = `rescl-lambda-${knob}${seeds.length > 1 ? `-seed-${seed}` : ''}`;
+          await writeModel(result, path.join(out, run.modelDir));
+        }
+        disposeNet(result.net);
+        runs.push(run);
+        console.log(`=> seed ${seed} ${method}${knob === null ? '' : ` ${knob}`}: ${tasks.map((t) => `${t.id} ${(100 * result!.accByTask[t.id]).toFixed(1)}%`).join(', ')}${run.foldMaxAbsDiff === undefined ? '' : `, fold max|Δlogit| ${run.foldMaxAbsDiff.toExponential(1)}`}`);
       }
-      if (!result) throw new Error(`${method} produced no result`);
-      const run: ReproRun = {
-        method, knob, accByTask: result.accByTask, accMatrix: result.accMatrix, paramCount: result.paramCount,
-        source: result.tradeoff.source, target: result.tradeoff.target, seconds: Math.round((performance.now() - t0) / 100) / 10,
-      };
-      if (result.fold) run.foldMaxAbsDiff = Math.max(...result.fold.map((f) => f.maxAbsDiff));
-      if (method === 'rescl') {
-        run.modelDir = `rescl-lambda-${knob}`;
-        await writeModel(result, path.join(out, run.modelDir));
-      }
-      disposeNet(result.net);
-      runs.push(run);
-      console.log(`=> ${method}${knob === null ? '' : ` ${knob}`}: ${tasks.map((t) => `${t.id} ${(100 * result!.accByTask[t.id]).toFixed(1)}%`).join(', ')}${run.foldMaxAbsDiff === undefined ? '' : `, fold max|Δlogit| ${run.foldMaxAbsDiff.toExponential(1)}`}`);
     }
+    if (flags.fwt === 'on') {
+      scratch[seed] = [null];
+      for (let k = 1; k < tasks.length; k++) {
+        const gen = exp.scratchAccuracy(k);
+        let step = await gen.next();
+        for (; !step.done; step = await gen.next()) log('single-task reference', k, step.value);
+        scratch[seed].push(step.value);
+      }
+    }
+    sourceAccuracies.push(exp.sourceTestAccuracy);
+    exp.dispose();
   }
-  const ftRun = runs.find((r) => r.method === 'ft');
-  const tau = ftRun ? defaultTau(ftRun.target) : NaN;
+  for (const run of runs) run.metrics = metricSuite(run.accMatrix, scratch[run.seed ?? seeds[0]]);
+  const perSeed = seeds.map((seed) => runs.filter((r) => r.seed === seed).map((r) => ({ method: r.method, knob: r.knob, source: r.source, target: r.target, average: r.average })));
+  const aggregateCrit = aggregateCriteria(perSeed);
+  const tau = aggregateCrit[0]?.tau ?? NaN;
   const criteria: ReproResults['criteria'] = {};
-  for (const m of methods) criteria[m] = criteriaOf(runs.filter((r) => r.method === m), tau);
+  for (const c of aggregateCrit) criteria[c.method as MethodName] = { maxAvgAcc: c.maxAvgAcc.mean, tau: c.tau, srcAccAtTau: c.unreachableSeeds ? null : c.srcAccAtTau.mean };
   const results: ReproResults = {
-    scenario, net, seed: flags.seed as number, backend,
-    settings: { epochs: stage.epochs, trainLimit: flags['train-limit'], testLimit: flags['test-limit'], batch: stage.batchSize, lr: stage.learningRate, alphaLr: flags['alpha-lr'], weightDecay: stage.weightDecay, headWarmupSteps: exp.options.headWarmupSteps },
-    tasks: tasks.map((t) => ({ id: t.id, name: t.name, numClasses: t.train.numClasses })),
-    sourceAccuracy: exp.sourceTestAccuracy,
+    scenario, net, seed: seeds[0], seeds, budget, backend,
+    settings: { epochs: flags.epochs, trainLimit: flags['train-limit'], testLimit: flags['test-limit'], batch: flags.batch, lr: flags.lr, alphaLr: flags['alpha-lr'], weightDecay: 1e-4, headWarmupSteps, fisher: flags.fisher, fisherSamples: flags['fisher-samples'], budget },
+    tasks: taskInfo,
+    sourceAccuracy: meanSd(sourceAccuracies).mean,
     runs, criteria,
-    tauRule: `fine-tuning's target accuracy − 1 point = ${(100 * tau).toFixed(1)}%`,
+    aggregate: { points: aggregatePoints(perSeed), criteria: aggregateCrit },
+    scratch,
+    tauRule: `fine-tuning's target accuracy${seeds.length > 1 ? ` (mean over ${seeds.length} seeds)` : ''} − 1 point = ${(100 * tau).toFixed(1)}%`,
+    seconds: Math.round((performance.now() - started) / 1000),
   };
-  exp.dispose();
   writeFileSync(path.join(out, 'results.json'), JSON.stringify(results, null, 2));
   writeReports(results, out);
   const res = resultsRows(results);

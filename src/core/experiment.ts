@@ -5,24 +5,28 @@
  *
  * Fairness (RESCL.md, "Baselines"): every method starts from the same trained source network, sees
  * the same data, epochs, batch size and learning rate per stage, and is scored on each task's full
- * test split with that task's head. ResCL spends two stages per new task (fine-tune, then combine).
+ * test split with that task's head. ResCL spends two stages per new task (fine-tune, then combine);
+ * under `budget: 'equal'` (the default) FT, FE, LwF and EWC get as many steps per new task (twice a
+ * stage's epochs), under `budget: 'stage'` one stage's. Joint training is not a chain (see `runJoint`).
  */
 import * as tf from '@tensorflow/tfjs';
 import { disposeResident, makeResident, type ResidentDataset } from './batches';
-import { buildCombined, disposeCombinedAlphas, readAlphas, type CombinedNet, type TargetBatchNormMode } from './combine';
-import { deserializeNet, serializeNet, type SerializedNet } from './serialize';
-import { checkFold, foldCombined, type FoldReport } from './fold';
+import { type CombinedNet, type TargetBatchNormMode } from './combine';
+import type { AlphaSummary } from './alphaSummary';
+import { type SerializedNet } from './serialize';
+import { type FoldReport } from './fold';
 import { tradeoffOf, type AccuracyMatrix, type TradeoffPoint } from './metrics';
-import type { MethodName, NetKind } from './names';
+import { METHOD_INFO, type Budget, type MethodName, type NetKind } from './names';
+import { METHODS, trainOwned, type ChainContext, type ChainRun } from './methods';
 import { addHead, buildNet, cloneNet, countParams, disposeNet, type Net } from './nets';
 import {
-  computeFisher, evaluateAccuracy, ewcParameters, plainForward, trainCombined, trainEwc, trainFeatureExtraction,
-  trainFinetune, trainJoint, trainLwf, trainSource, DEFAULT_STAGE_OPTIONS,
-  type EwcMemory, type StageOptions, type StageProgress,
+  computeFisher, evaluateAccuracy, ewcParameters, plainForward, trainFinetune, trainJoint, trainSource, DEFAULT_STAGE_OPTIONS,
+  type EwcMemory, type FinetuneOptions, type FisherKind, type StageOptions, type StageProgress,
 } from './train';
 import type { TaskData } from './types';
 
-export { METHOD_KNOBS, METHOD_NAMES, type MethodName } from './names';
+export type { AlphaSummary } from './alphaSummary';
+export { BUDGETS, METHOD_KNOBS, METHOD_NAMES, type Budget, type MethodName } from './names';
 
 /** Options of an experiment (defaults: `DEFAULT_EXPERIMENT_OPTIONS`). */
 export interface ExperimentOptions {
@@ -39,8 +43,15 @@ export interface ExperimentOptions {
   targetBatchNorm: TargetBatchNormMode;
   /** EWC: examples used for the diagonal Fisher */
   fisherSamples: number;
+  /** EWC: the true Fisher (expectation under the model's predictions; default) or the empirical one */
+  fisher: FisherKind;
   /** fold check: test inputs compared between net_c and the folded net */
   foldCheckSamples: number;
+  /**
+   * Target-task steps of the baselines (FT, FE, LwF, EWC): 'equal' (default) gives each as many steps
+   * per new task as ResCL's fine-tune + combine (2 stages); 'stage' gives one stage's worth.
+   */
+  budget: Budget;
 }
 
 export const DEFAULT_EXPERIMENT_OPTIONS: ExperimentOptions = {
@@ -51,14 +62,18 @@ export const DEFAULT_EXPERIMENT_OPTIONS: ExperimentOptions = {
   headWarmupSteps: 20,
   alphaLearningRate: 1e-2,
   targetBatchNorm: 'inference',
-  fisherSamples: 200,
+  fisherSamples: 1000,
+  fisher: 'true',
   foldCheckSamples: 256,
+  budget: 'equal',
 };
 
 /** What a finished method run reports. `net` is its final network (the caller owns it). */
 export interface RunResult {
   method: MethodName;
   knob: number | null;
+  /** the budget the run was trained under (`ExperimentOptions.budget`) */
+  budget: Budget;
   accMatrix: AccuracyMatrix;
   /** final accuracy per task id */
   accByTask: Record<string, number>;
@@ -96,7 +111,11 @@ export interface MethodRunOptions {
 
 /** Events of an experiment: stage progress, and results as they finish. */
 export type ExperimentEvent =
-  | { type: 'progress'; method: MethodName | 'source'; knob: number | null; taskIndex: number; progress: StageProgress }
+  | {
+    type: 'progress'; method: MethodName | 'source'; knob: number | null; taskIndex: number; progress: StageProgress;
+    /** ResCL's combine stage only, on reports that read the loss: mean |α| per unit (α trajectories) */
+    alphas?: AlphaSummary[];
+  }
   | { type: 'combined'; method: 'rescl'; knob: number | null; taskIndex: number; combined: CombinedNet }
   | { type: 'result'; result: RunResult };
 
@@ -104,7 +123,7 @@ export type ExperimentEvent =
  * Holds a task sequence resident on the backend and the shared source network.
  * Call `dispose()` when done.
  */
-export class Experiment {
+export class Experiment implements ChainContext {
   readonly options: ExperimentOptions;
   readonly tasks: TaskData[];
   private train: ResidentDataset[] = [];
@@ -160,18 +179,26 @@ export class Experiment {
     if (this.source) return;
     const net = buildNet(this.options.net, this.options.seed, this.options.width);
     addHead(net, this.tasks[0].id, this.tasks[0].train.numClasses, this.options.seed);
-    let trained = false;
-    try {
-      for await (const progress of trainSource(net, this.tasks[0].id, this.train[0], this.stageOptions(0))) {
-        yield { type: 'progress', method: 'source', knob: null, taskIndex: 0, progress };
-      }
-      trained = true;
-    } finally {
-      // also on return() (a consumer stopping the run), not only on a throw
-      if (!trained) disposeNet(net);
-    }
+    yield* trainOwned(net, trainSource(net, this.tasks[0].id, this.train[0], this.stageOptions(0)),
+      (progress) => ({ type: 'progress', method: 'source', knob: null, taskIndex: 0, progress }));
     this.sourceAccuracy = await evaluateAccuracy(plainForward(net), 0, this.test[0]);
     this.source = net;
+  }
+
+  get taskCount(): number {
+    return this.tasks.length;
+  }
+
+  trainData(k: number): ResidentDataset {
+    return this.train[k];
+  }
+
+  testData(k: number): ResidentDataset {
+    return this.test[k];
+  }
+
+  taskId(k: number): string {
+    return this.tasks[k].id;
   }
 
   /** Stage options for task k (seeds differ per task so batch orders do not repeat). */
@@ -179,8 +206,39 @@ export class Experiment {
     return { ...this.options.stage, seed: this.options.seed * 100 + taskIndex };
   }
 
-  private finetuneOptions(taskIndex: number) {
-    return { ...this.stageOptions(taskIndex), headWarmupSteps: this.options.headWarmupSteps };
+  /**
+   * How many stages' worth of steps `method` gets per new task: under `budget: 'equal'` a baseline
+   * gets as many as ResCL spends (its fine-tune + combine stages), else one.
+   */
+  budgetFactor(method: MethodName): number {
+    return this.options.budget === 'equal' && METHOD_INFO[method].equalBudget ? METHOD_INFO.rescl.stages.length : 1;
+  }
+
+  /** Stage options of `method` on task k: epochs (and `maxSteps`, if set) scaled by its budget factor. */
+  stageOptionsFor(method: MethodName, k: number): StageOptions {
+    return scaled(this.stageOptions(k), this.budgetFactor(method));
+  }
+
+  finetuneOptionsFor(method: MethodName, k: number): FinetuneOptions {
+    return { ...this.stageOptionsFor(method, k), headWarmupSteps: this.options.headWarmupSteps };
+  }
+
+  /**
+   * FWT's reference S_k: a network of the same architecture trained on task k alone from random
+   * init with ResCL's per-task budget (fine-tune + combine steps: twice a stage's epochs), scored
+   * on task k's test split. Yields the stage's progress, returns the accuracy, frees the network.
+   */
+  async *scratchAccuracy(k: number): AsyncGenerator<StageProgress, number, undefined> {
+    const seed = this.options.seed + 1000 * k;
+    const net = buildNet(this.options.net, seed, this.options.width);
+    addHead(net, this.tasks[k].id, this.tasks[k].train.numClasses, seed);
+    const options = scaled(this.stageOptions(k), METHOD_INFO.rescl.stages.length);
+    try {
+      yield* trainSource(net, this.tasks[k].id, this.train[k], options);
+      return await evaluateAccuracy(plainForward(net), 0, this.test[k]);
+    } finally {
+      disposeNet(net);
+    }
   }
 
   /** Test accuracies of a plain network on tasks 0..k with heads 0..k. */
@@ -191,142 +249,59 @@ export class Experiment {
     return row;
   }
 
-  /** A copy of `prev` with a new head for task k. */
-  private withNewHead(prev: Net, k: number): Net {
+  /** A copy of `prev` with a new head for task k (the caller owns it). */
+  withNewHead(prev: Net, k: number): Net {
     const net = cloneNet(prev);
     addHead(net, this.tasks[k].id, this.tasks[k].train.numClasses, this.options.seed + k);
     return net;
   }
 
-  /** Fine-tunes a copy of `prev` on task k (stage 2 / the FT baseline). */
-  private async *finetuned(prev: Net, k: number, method: MethodName, knob: number | null): AsyncGenerator<ExperimentEvent, Net, undefined> {
-    if (k === 1 && prev === this.source && this.firstFinetuned) return cloneNet(this.firstFinetuned);
+  /**
+   * Fine-tunes a copy of `prev` on task k (stage 2 / the FT baseline) with `method`'s budget. One
+   * stage's fine-tune of task 1 from the source is cached and shared (by ResCL's every λ, and by FT
+   * under `budget: 'stage'`).
+   */
+  async *finetuned(prev: Net, k: number, method: MethodName, knob: number | null): AsyncGenerator<ExperimentEvent, Net, undefined> {
+    const cacheable = k === 1 && prev === this.source && this.budgetFactor(method) === 1;
+    if (cacheable && this.firstFinetuned) return cloneNet(this.firstFinetuned);
     const net = this.withNewHead(prev, k);
-    let trained = false;
-    try {
-      for await (const progress of trainFinetune(net, this.tasks[k].id, this.train[k], this.finetuneOptions(k))) {
-        yield { type: 'progress', method, knob, taskIndex: k, progress };
-      }
-      trained = true;
-    } finally {
-      // also on return() (a consumer stopping the run), not only on a throw
-      if (!trained) disposeNet(net);
-    }
-    if (k === 1 && prev === this.source) this.firstFinetuned = cloneNet(net);
+    yield* trainOwned(net, trainFinetune(net, this.tasks[k].id, this.train[k], this.finetuneOptionsFor(method, k)),
+      (progress) => ({ type: 'progress', method, knob, taskIndex: k, progress }));
+    if (cacheable) this.firstFinetuned = cloneNet(net);
     return net;
   }
 
   /**
    * Runs one method (with its knob) over tasks 1..T−1 from the shared source, yielding progress
-   * and finally a `result` event. Trains the source first if needed.
+   * and finally a `result` event. Trains the source first if needed. What a method does per task is
+   * its registry entry (`METHODS`); this loop owns every network the steps hand back.
    */
   async *runMethod(method: MethodName, knob: number | null = null, runOptions: MethodRunOptions = {}): AsyncGenerator<ExperimentEvent, void, undefined> {
     yield* this.trainSourceNet();
-    if (method === 'joint') {
+    const entry = METHODS[method];
+    if (entry.kind === 'joint') {
       yield* this.runJoint();
       return;
     }
     const source = this.sourceNet;
     const accMatrix: AccuracyMatrix = [[this.sourceAccuracy]];
-    const folds: FoldReport[] = [];
-    let alphas: RunResult['alphas'];
-    let combinedState: CombinedState | undefined;
-    let ewc: EwcMemory | null = null;
+    const run: ChainRun = { method, knob, runOptions, folds: [], cleanup: [] };
     let prev = source;
     const release = (net: Net) => { if (net !== source) disposeNet(net); };
-    let finished = false;
-    let next: Net | null = null;
     try {
       for (let k = 1; k < this.tasks.length; k++) {
-        const taskId = this.tasks[k].id;
-        next = null;
-        switch (method) {
-          case 'ft':
-            next = yield* this.finetuned(prev, k, method, knob);
-            break;
-          case 'fe': {
-            next = this.withNewHead(prev, k);
-            for await (const progress of trainFeatureExtraction(next, taskId, this.train[k], this.stageOptions(k))) {
-              yield { type: 'progress', method, knob, taskIndex: k, progress };
-            }
-            break;
-          }
-          case 'lwf': {
-            next = this.withNewHead(prev, k);
-            for await (const progress of trainLwf(next, taskId, this.train[k], { ...this.finetuneOptions(k), lambdaOld: knob ?? 1 })) {
-              yield { type: 'progress', method, knob, taskIndex: k, progress };
-            }
-            break;
-          }
-          case 'ewc': {
-            ewc = k === 1 ? this.sourceFisher() : ewc;
-            next = this.withNewHead(prev, k);
-            for await (const progress of trainEwc(next, taskId, this.train[k], ewc as EwcMemory, { ...this.finetuneOptions(k), lambdaEwc: knob ?? 100 })) {
-              yield { type: 'progress', method, knob, taskIndex: k, progress };
-            }
-            if (k + 1 < this.tasks.length) {
-              const grown = accumulateFisher(ewc as EwcMemory, next, computeFisher(next, taskId, this.train[k], this.options.fisherSamples, this.options.seed + k));
-              if (ewc !== this.firstFisher) disposeMemory(ewc as EwcMemory);
-              ewc = grown;
-            }
-            break;
-          }
-          case 'rescl': {
-            const finetuned = yield* this.finetuned(prev, k, method, knob);
-            const warm = k === 1 && runOptions.warmStart ? runOptions.warmStart : null;
-            let target = finetuned;
-            if (warm) {
-              target = deserializeNet(warm.target);
-              disposeNet(finetuned);
-            }
-            const combined = buildCombined(prev, target);
-            if (warm) {
-              tf.tidy(() => {
-                for (const a of warm.alphas) {
-                  combined.alphaSource.get(a.unit)?.assign(tf.tensor1d(a.alphaSource));
-                  combined.alphaTarget.get(a.unit)?.assign(tf.tensor1d(a.alphaTarget));
-                }
-              });
-            }
-            // the teacher Ŷ_t is the fine-tuned net_t even when θ_t is warm-started
-            const teacher = warm && k === 1 && this.firstFinetuned ? this.firstFinetuned : undefined;
-            try {
-              yield { type: 'combined', method, knob, taskIndex: k, combined };
-              for await (const progress of trainCombined(combined, this.train[k], {
-                ...this.stageOptions(k), lambda: runOptions.lambda ?? knob ?? 0, alphaLearningRate: this.options.alphaLearningRate,
-                targetBatchNorm: this.options.targetBatchNorm, teacher,
-              })) {
-                yield { type: 'progress', method, knob, taskIndex: k, progress };
-              }
-              next = foldCombined(combined);
-              const x = tf.slice(this.test[k].x, 0, Math.min(this.options.foldCheckSamples, this.test[k].count)) as tf.Tensor4D;
-              folds.push(await checkFold(combined, next, x));
-              x.dispose();
-              alphas = await readAlphas(combined);
-              if (k === 1) combinedState = { alphas, target: await serializeNet(target) };
-            } finally {
-              disposeCombinedAlphas(combined);
-              disposeNet(target);
-            }
-            break;
-          }
-        }
+        const next = yield* entry.step(this, run, prev, k);
         release(prev);
         prev = next;
-        next = null;
         accMatrix.push(await this.evaluateRow(prev, k));
       }
-      finished = true;
     } finally {
-      // on a throw or a return() (the consumer stopped): free the nets this run made
-      if (!finished) {
-        if (next) disposeNet(next);
-        release(prev);
-      }
-      if (ewc && ewc !== this.firstFisher) disposeMemory(ewc);
+      // on a throw or a consumer's return(): free what the chain holds unless it finished
+      if (accMatrix.length < this.tasks.length) release(prev);
+      for (const f of run.cleanup) f();
     }
-    const result = this.resultOf(method, knob, accMatrix, prev, folds.length ? folds : undefined, alphas);
-    if (combinedState) result.combinedState = combinedState;
+    const result = this.resultOf(method, knob, accMatrix, prev, run.folds.length ? run.folds : undefined, run.alphas);
+    if (run.combinedState) result.combinedState = run.combinedState;
     yield { type: 'result', result };
   }
 
@@ -334,14 +309,14 @@ export class Experiment {
     const finalRow = accMatrix[accMatrix.length - 1];
     const accByTask: Record<string, number> = {};
     this.tasks.forEach((t, j) => { accByTask[t.id] = finalRow[j]; });
-    return { method, knob, accMatrix, accByTask, tradeoff: tradeoffOf(method, knob, finalRow), paramCount: countParams(net), fold, alphas, net };
+    return { method, knob, budget: this.options.budget, accMatrix, accByTask, tradeoff: tradeoffOf(method, knob, finalRow), paramCount: countParams(net), fold, alphas, net };
   }
 
   /** Diagonal Fisher of the source network on task 0 (computed once, at "the end of task 0"). */
-  private sourceFisher(): EwcMemory {
+  sourceFisher(): EwcMemory {
     if (!this.firstFisher) {
       const source = this.sourceNet;
-      const fisher = computeFisher(source, this.tasks[0].id, this.train[0], this.options.fisherSamples, this.options.seed);
+      const fisher = computeFisher(source, this.tasks[0].id, this.train[0], this.options.fisherSamples, this.options.seed, this.options.fisher);
       this.firstFisher = { fisher, anchors: ewcParameters(source).map((v) => v.clone()) };
     }
     return this.firstFisher;
@@ -351,16 +326,8 @@ export class Experiment {
   private async *runJoint(): AsyncGenerator<ExperimentEvent, void, undefined> {
     const net = buildNet(this.options.net, this.options.seed, this.options.width);
     this.tasks.forEach((t, k) => addHead(net, t.id, t.train.numClasses, this.options.seed + k));
-    let trained = false;
-    try {
-      for await (const progress of trainJoint(net, this.tasks.map((t) => t.id), this.train, this.stageOptions(0))) {
-        yield { type: 'progress', method: 'joint', knob: null, taskIndex: this.tasks.length - 1, progress };
-      }
-      trained = true;
-    } finally {
-      // also on return() (a consumer stopping the run), not only on a throw
-      if (!trained) disposeNet(net);
-    }
+    yield* trainOwned(net, trainJoint(net, this.tasks.map((t) => t.id), this.train, this.stageOptions(0)),
+      (progress) => ({ type: 'progress', method: 'joint', knob: null, taskIndex: this.tasks.length - 1, progress }));
     const row = await this.evaluateRow(net, this.tasks.length - 1);
     const accMatrix: AccuracyMatrix = this.tasks.map((_, i) => (i === this.tasks.length - 1 ? row : []));
     yield { type: 'result', result: this.resultOf('joint', null, accMatrix, net) };
@@ -383,17 +350,8 @@ function disposeMemory(m: EwcMemory): void {
   tf.dispose([...m.fisher, ...m.anchors]);
 }
 
-/**
- * Online EWC (γ = 1): F ← F_old (zero-padded to the new parameter list) + F_new, anchors ← θ now.
- * `fresh` is aligned with `ewcParameters(net)` and is consumed.
- */
-function accumulateFisher(old: EwcMemory, net: Net, fresh: tf.Tensor[]): EwcMemory {
-  const params = ewcParameters(net);
-  const fisher = fresh.map((f, i) => {
-    if (i >= old.fisher.length) return f;
-    const sum = tf.add(f, old.fisher[i]);
-    f.dispose();
-    return sum;
-  });
-  return { fisher, anchors: params.map((v) => v.clone()) };
+/** `f` stages' worth of steps: epochs (and `maxSteps`, if set) times f. */
+function scaled(base: StageOptions, f: number): StageOptions {
+  if (f === 1) return base;
+  return { ...base, epochs: base.epochs * f, ...(base.maxSteps !== undefined ? { maxSteps: base.maxSteps * f } : {}) };
 }

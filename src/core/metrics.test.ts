@@ -33,6 +33,22 @@ describe('metrics', () => {
   });
 
   it('tradeoff point: source = mean of earlier tasks, target = last task', () => {
-    expect(tradeoffOf('rescl', 0.1, [0.8, 0.9, 0.5])).toEqual({ method: 'rescl', knob: 0.1, source: expect.closeTo(0.85), target: 0.5 });
+    expect(tradeoffOf('rescl', 0.1, [0.8, 0.9, 0.5])).toEqual({
+      method: 'rescl', knob: 0.1, source: expect.closeTo(0.85), target: 0.5, average: expect.closeTo(2.2 / 3),
+    });
+  });
+
+  it('criterion 1 with 3+ tasks is the average over all tasks, not (old mean + last) / 2', () => {
+    const p = tradeoffOf('ft', null, [0.6, 0.9, 0.9]);
+    expect(maxAverageAccuracy([p])).toBeCloseTo(0.8);
+    expect((p.source + p.target) / 2).toBeCloseTo(0.825); // the old, wrong criterion
+  });
+
+  it('maxAverageAccuracy: a NaN point never wins, wherever it stands', () => {
+    const ok = { source: 0.8, target: 0.7 };
+    const bad = { source: NaN, target: 0.9 };
+    expect(maxAverageAccuracy([bad, ok])).toBeCloseTo(0.75);
+    expect(maxAverageAccuracy([ok, bad])).toBeCloseTo(0.75);
+    expect(maxAverageAccuracy([bad])).toBeNaN();
   });
 });

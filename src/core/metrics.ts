@@ -37,22 +37,28 @@ export function backwardTransfer(r: AccuracyMatrix): number {
   return sum / last;
 }
 
-/** One point of a sweep: source accuracy (mean over earlier tasks) and target accuracy (last task). */
+/**
+ * One point of a sweep: source accuracy (mean over earlier tasks), target accuracy (last task) and
+ * the average over all tasks (criterion 1; equals (source + target) / 2 for two tasks).
+ */
 export interface TradeoffPoint {
   method: string;
   knob: number | null;
   source: number;
   target: number;
+  /** mean_j R[T][j] over every task; absent on points made elsewhere (then (source + target) / 2) */
+  average?: number;
 }
 
 /**
  * The (source, target) point of a final accuracy row R[T]: source = mean_{j<T} R[T][j],
- * target = R[T][T].
+ * target = R[T][T], average = mean_j R[T][j].
  */
 export function tradeoffOf(method: string, knob: number | null, finalRow: readonly number[]): TradeoffPoint {
   const old = finalRow.slice(0, -1);
   const source = old.length ? old.reduce((a, b) => a + b, 0) / old.length : NaN;
-  return { method, knob, source, target: finalRow[finalRow.length - 1] };
+  const average = finalRow.length ? finalRow.reduce((a, b) => a + b, 0) / finalRow.length : NaN;
+  return { method, knob, source, target: finalRow[finalRow.length - 1], average };
 }
 
 /**
@@ -73,12 +79,16 @@ export function paretoFront<P extends { source: number; target: number }>(points
   return front.reverse();
 }
 
-/** Criterion 1: maximum achievable average accuracy = max over the sweep of (a_src + a_tgt) / 2. */
-export function maxAverageAccuracy(points: readonly { source: number; target: number }[]): number {
+/**
+ * Criterion 1: maximum achievable average accuracy = max over the sweep of the average accuracy over
+ * all tasks (`average`; for points without it, (a_src + a_tgt) / 2, the same for two tasks).
+ * Points whose average is not finite are skipped; NaN only when no point has one.
+ */
+export function maxAverageAccuracy(points: readonly { source: number; target: number; average?: number }[]): number {
   let best = NaN;
   for (const p of points) {
-    const avg = (p.source + p.target) / 2;
-    if (!(avg <= best)) best = avg;
+    const avg = p.average ?? (p.source + p.target) / 2;
+    if (Number.isFinite(avg) && !(avg <= best)) best = avg;
   }
   return best;
 }
@@ -106,6 +116,6 @@ export interface Criteria {
 }
 
 /** Computes both criteria for one method's sweep at a given τ. */
-export function criteriaOf(points: readonly { source: number; target: number }[], tau: number): Criteria {
+export function criteriaOf(points: readonly { source: number; target: number; average?: number }[], tau: number): Criteria {
   return { maxAvgAcc: maxAverageAccuracy(points), tau, srcAccAtTau: sourceAccuracyAtTarget(points, tau) };
 }

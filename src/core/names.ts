@@ -11,25 +11,66 @@ export type NetKind = (typeof NET_KINDS)[number];
 export const METHOD_NAMES = ['rescl', 'lwf', 'ewc', 'ft', 'fe', 'joint'] as const;
 export type MethodName = (typeof METHOD_NAMES)[number];
 
-/** Each method's trade-off knob (null for methods without one) and its default sweep. */
-export const METHOD_KNOBS: Record<MethodName, { knob: string; defaults: number[] } | null> = {
-  rescl: { knob: 'λ', defaults: [0, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1] },
-  lwf: { knob: 'λ_o', defaults: [0.1, 0.3, 1, 3, 10] },
-  ewc: { knob: 'λ_ewc', defaults: [1, 10, 100, 1000, 10000] },
-  ft: null,
-  fe: null,
-  joint: null,
+/** Training stages a method spends on each new task (see train.ts `StageName`). */
+export type MethodStageName = 'finetune' | 'combine' | 'fe' | 'lwf' | 'ewc' | 'joint';
+
+/**
+ * The descriptive half of the method registry (the runnable half is `METHODS` in methods.ts, which
+ * imports tfjs): one entry per method. `stages` are the stages it runs per new task, in order
+ * (joint runs once over all tasks); `colorKey` names its colour in the UI palette.
+ */
+export interface MethodInfo {
+  label: string;
+  /** the trade-off knob and its default sweep; null for methods without one */
+  knob: { knob: string; defaults: number[] } | null;
+  stages: readonly MethodStageName[];
+  colorKey: MethodName;
+  /** one line for tooltips and reports */
+  help: string;
+  /** true for a baseline whose per-task budget `budget: 'equal'` raises to ResCL's (fine-tune + combine) */
+  equalBudget: boolean;
+}
+
+export const METHOD_INFO: Record<MethodName, MethodInfo> = {
+  rescl: {
+    label: 'ResCL', knob: { knob: 'λ', defaults: [0, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1] }, stages: ['finetune', 'combine'], colorKey: 'rescl',
+    help: 'Fine-tune a copy, then learn per-channel α that combine source and target nets under an L1 decay λ; folds into one net.', equalBudget: false,
+  },
+  lwf: {
+    label: 'LwF', knob: { knob: 'λ_o', defaults: [0.1, 0.3, 1, 3, 10] }, stages: ['lwf'], colorKey: 'lwf',
+    help: 'Learning without Forgetting: fine-tune while distilling the old heads’ outputs (weight λ_o).', equalBudget: true,
+  },
+  ewc: {
+    label: 'EWC', knob: { knob: 'λ_ewc', defaults: [1, 10, 100, 1000, 10000] }, stages: ['ewc'], colorKey: 'ewc',
+    help: 'Elastic Weight Consolidation: fine-tune with a diagonal-Fisher quadratic pull to the old weights (weight λ_ewc).', equalBudget: true,
+  },
+  ft: {
+    label: 'Fine-tuning', knob: null, stages: ['finetune'], colorKey: 'ft',
+    help: 'Train the whole net on the new task with a new head; no protection of old tasks.', equalBudget: true,
+  },
+  fe: {
+    label: 'Feature extraction', knob: null, stages: ['fe'], colorKey: 'fe',
+    help: 'Freeze the trunk; train only the new head. Old tasks are untouched.', equalBudget: true,
+  },
+  joint: {
+    label: 'Joint (oracle, not continual)', knob: null, stages: ['joint'], colorKey: 'joint',
+    help: 'Trains on every task’s data at once; a reference, not a continual method.', equalBudget: false,
+  },
 };
 
+/** Each method's trade-off knob (null for methods without one) and its default sweep. */
+export const METHOD_KNOBS: Record<MethodName, { knob: string; defaults: number[] } | null> = mapInfo((i) => i.knob);
+
 /** Display names of the methods. */
-export const METHOD_LABELS: Record<MethodName, string> = {
-  rescl: 'ResCL',
-  lwf: 'LwF',
-  ewc: 'EWC',
-  ft: 'Fine-tuning',
-  fe: 'Feature extraction',
-  joint: 'Joint (oracle, not continual)',
-};
+export const METHOD_LABELS: Record<MethodName, string> = mapInfo((i) => i.label);
+
+function mapInfo<T>(f: (info: MethodInfo) => T): Record<MethodName, T> {
+  return Object.fromEntries(METHOD_NAMES.map((m) => [m, f(METHOD_INFO[m])])) as Record<MethodName, T>;
+}
+
+/** How many target-task steps the baselines get: 'equal' (ResCL's fine-tune + combine) or 'stage' (one stage). */
+export const BUDGETS = ['equal', 'stage'] as const;
+export type Budget = (typeof BUDGETS)[number];
 
 export function isNetKind(x: unknown): x is NetKind {
   return typeof x === 'string' && (NET_KINDS as readonly string[]).includes(x);

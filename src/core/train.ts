@@ -377,34 +377,52 @@ export function ewcParameters(net: Net): tf.Variable[] {
 }
 
 /**
- * Diagonal empirical Fisher at the end of a task, from `samples` examples of that task's data
- * (which EWC, unlike ResCL, needs at that time):
- *     F_i = mean_n (∂ log p(y_n | x_n; θ) / ∂θ_i)²    with θ the parameters of `ewcParameters(net)`.
+ * Which diagonal Fisher EWC uses: 'true' (the expectation under the model's own predictive
+ * distribution, exact over the classes) or 'empirical' (at the data's labels).
+ */
+export type FisherKind = 'true' | 'empirical';
+
+/**
+ * Diagonal Fisher at the end of a task, from `samples` examples x_n of that task's data (which EWC,
+ * unlike ResCL, needs at that time), with p = softmax(head(net(x_n))) and g_c = ∂ log p_c / ∂θ:
+ *     'true':      F_i = mean_n Σ_c p_c (g_c)_i²        (C backward passes per example)
+ *     'empirical': F_i = mean_n (g_{y_n})_i²
  * Per-sample gradients, BN in inference mode. Returns tensors aligned with `ewcParameters(net)`;
  * parameters that do not influence this task (other heads) get zeros.
  */
-export function computeFisher(net: Net, taskId: string, data: ResidentDataset, samples: number, seed: number): tf.Tensor[] {
+export function computeFisher(net: Net, taskId: string, data: ResidentDataset, samples: number, seed: number, kind: FisherKind = 'empirical'): tf.Tensor[] {
   const params = ewcParameters(net);
   const head = net.heads[headIndex(net, taskId)];
+  const classes = head.bias.shape[0];
   const sums: tf.Tensor[] = params.map((p) => tf.zerosLike(p));
   const n = Math.min(samples, data.count);
   const { value: first } = batchPlan(data.count, n, 1, seed).next();
   const indices = first ? first.indices : new Int32Array(0);
+  const logitsOf = (x: tf.Tensor4D) => applyHead(head, plainFeatures(net, x, false, []));
+  const accumulate = (f: () => tf.Scalar, weight: tf.Scalar | null) => {
+    const { value, grads } = tf.variableGrads(f, params);
+    value.dispose();
+    params.forEach((p, k) => {
+      const g = grads[p.name];
+      if (!g) return;
+      const sq = weight ? tf.mul(tf.square(g), weight) : tf.square(g);
+      const next = tf.keep(tf.add(sums[k], sq));
+      sums[k].dispose();
+      sums[k] = next;
+    });
+  };
   for (let i = 0; i < indices.length; i++) {
     tf.tidy(() => {
       const b = gatherBatch(data, indices.subarray(i, i + 1));
-      const { value, grads } = tf.variableGrads(() => {
-        const logits = applyHead(head, plainFeatures(net, b.x, false, []));
-        return crossEntropy(logits, b.y);
-      }, params);
-      value.dispose();
-      params.forEach((p, k) => {
-        const g = grads[p.name];
-        if (!g) return;
-        const next = tf.keep(tf.add(sums[k], tf.square(g)));
-        sums[k].dispose();
-        sums[k] = next;
-      });
+      if (kind === 'empirical') {
+        accumulate(() => crossEntropy(logitsOf(b.x), b.y), null);
+        return;
+      }
+      const probs = tf.softmax(logitsOf(b.x)).reshape([classes]);
+      for (let c = 0; c < classes; c++) {
+        const weight = probs.slice([c], [1]).reshape([]) as tf.Scalar;
+        accumulate(() => tf.neg(tf.logSoftmax(logitsOf(b.x)).slice([0, c], [1, 1]).reshape([])) as tf.Scalar, weight);
+      }
     });
   }
   return sums.map((s) => {

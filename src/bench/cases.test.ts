@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { expectNoTensorLeak } from '../testing/tensors';
 import { registerFastKernels, restoreStockKernels } from '../kernels';
-import { runBench } from './cases';
+import { CHECK_STEPS, runBench } from './cases';
 import { parseBenchOptions, type BenchCaseLine, type BenchCheckLine, type BenchLine } from './options';
 
 const tiny = parseBenchOptions({ net: 'mlp', stage: 'plain,combined', batch: '4', steps: '2', warmup: '1', width: '0.05', top: '3' });
@@ -56,12 +56,12 @@ describe('runBench --check (cpu)', () => {
       for await (const line of runBench(options, 'node')) lines.push(line);
       expect(lines.map((l) => l.name)).toEqual(['conv4-plain-losses', 'conv4-plain']);
       const check = lines[0] as BenchCheckLine;
-      expect(check.stockLosses).toHaveLength(5);
-      expect(check.fastLosses).toHaveLength(5);
+      expect(check.stockLosses).toHaveLength(CHECK_STEPS);
+      expect(check.fastLosses).toHaveLength(CHECK_STEPS);
       expect(check.stockLosses.every(Number.isFinite)).toBe(true);
       expect(check.ok).toBe(true);
       expect(check.maxRelDiff).toBeLessThanOrEqual(1e-3);
-      // the losses move: the check compares a real training run, not five copies of one number
+      // the losses move: the check compares a real training run, not copies of one number
       expect(new Set(check.stockLosses).size).toBeGreaterThan(1);
       expect((lines[1] as BenchCaseLine).kernels).toBe('fast');
     } finally {

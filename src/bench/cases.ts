@@ -116,7 +116,7 @@ async function withStage<T>(
   }
 }
 
-const CHECK_STEPS = 20;
+export const CHECK_STEPS = 20;
 
 /** Losses of the first CHECK_STEPS steps of a stage (every step reads its loss). */
 async function stageLosses(makeStage: StageFactory, batch: number): Promise<number[]> {

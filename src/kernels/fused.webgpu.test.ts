@@ -50,6 +50,25 @@ function bnCase(shape: number[], seed: number): { bn: BatchNormParams; z: tf.Ten
   return { bn, z, w, dispose: () => tf.dispose([z, w, bn.gamma, bn.beta, bn.movingMean, bn.movingVariance]) };
 }
 
+/** Value and gradients of `f` at `inputs` read back, and how many tensors the call left behind. */
+interface Result { value: number; grads: Float32Array[]; leaked: number }
+
+async function valueAndGradsOf(f: (...xs: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[]): Promise<Result> {
+  const before = tf.memory().numTensors;
+  const { value, grads } = tf.valueAndGrads(f)(inputs);
+  const out = { value: (await value.data())[0], grads: await Promise.all(grads.map(async (g) => (await g.data()) as Float32Array)) };
+  tf.dispose([value, ...grads]);
+  return { ...out, leaked: tf.memory().numTensors - before };
+}
+
+/** No GPU error, no leak, value and every named gradient within 1e-4 (relative) of the reference. */
+function expectSame(label: string, got: Result, ref: Result, names: string[]): void {
+  expect(gpuErrors).toEqual([]);
+  expect(got.leaked, 'no leaked tensors').toBe(0);
+  expect(relativeError([got.value], [ref.value]), `${label} value`).toBeLessThanOrEqual(1e-4);
+  names.forEach((name, k) => expect(relativeError(got.grads[k], ref.grads[k]), `${label} ${name}`).toBeLessThanOrEqual(1e-4));
+}
+
 describe.skipIf(unavailable !== null)(`fused webgpu kernels (SwiftShader here; ${unavailable ?? 'adapter found'})`, () => {
   it('softmax cross-entropy: loss and gradient = tfjs autodiff of the composite on cpu (batch 1, odd sizes, out-of-range label)', async () => {
     const shapes: [number, number][] = [[1, 10], [7, 3], [128, 10], [5, 2], [33, 17], [2, 100]];
@@ -172,23 +191,16 @@ describe.skipIf(unavailable !== null)(`fused webgpu kernels (SwiftShader here; $
       const t = (n: number, k: number, sh: number[]) => tf.tensor(randomValues(n, seed + k), sh);
       const inputs = [t(size, 0, shape), t(size, 1, shape), t(c, 2, [c]), t(c, 3, [c])];
       const w = t(size, 4, shape);
-      const before = tf.memory().numTensors;
       const f = (zs: tf.Tensor, zt: tf.Tensor, as: tf.Tensor, at: tf.Tensor) =>
         tf.sum(tf.mul(fused ? combineKernels(zs, zt, as, at) : tf.add(tf.mul(tf.add(as, 1), zs), tf.mul(at, zt)), w));
-      const { value, grads } = tf.valueAndGrads(f)(inputs);
-      const out = { value: (await value.data())[0], grads: await Promise.all(grads.map(async (g) => (await g.data()) as Float32Array)) };
-      tf.dispose([value, ...grads]);
-      const leaked = tf.memory().numTensors - before;
+      const result = await valueAndGradsOf(f, inputs);
       tf.dispose([...inputs, w]);
-      return { ...out, leaked };
+      return result;
     };
     for (const [i, shape] of shapes.entries()) {
       const ref = await run('cpu', shape, 500 + 10 * i, false);
       const got = await run('webgpu', shape, 500 + 10 * i, true);
-      expect(gpuErrors).toEqual([]);
-      expect(got.leaked, 'no leaked tensors').toBe(0);
-      expect(relativeError([got.value], [ref.value]), `[${shape}] value`).toBeLessThanOrEqual(1e-4);
-      ['∂z_s', '∂z_t', '∂α_s', '∂α_t'].forEach((name, k) => expect(relativeError(got.grads[k], ref.grads[k]), `[${shape}] ${name}`).toBeLessThanOrEqual(1e-4));
+      expectSame(`[${shape}]`, got, ref, ['∂z_s', '∂z_t', '∂α_s', '∂α_t']);
     }
   });
 
@@ -270,24 +282,17 @@ describe.skipIf(unavailable !== null)(`fused webgpu kernels (SwiftShader here; $
       registerFastKernels(backendName);
       const inputs = [tf.tensor2d(randomValues(n * cin, seed), [n, cin]), tf.tensor2d(randomValues(cin * c, seed + 1), [cin, c]), tf.tensor1d(randomValues(c, seed + 2))];
       const w = tf.tensor2d(randomValues(n * c, seed + 3), [n, c]);
-      const before = tf.memory().numTensors;
       const f = (x: tf.Tensor, k: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(fused
         ? denseReluKernels(x as tf.Tensor2D, k as tf.Tensor2D, b as tf.Tensor1D)
         : tf.relu(tf.add(tf.matMul(x as tf.Tensor2D, k as tf.Tensor2D), b)), w));
-      const { value, grads } = tf.valueAndGrads(f)(inputs);
-      const out = { value: (await value.data())[0], grads: await Promise.all(grads.map(async (g) => (await g.data()) as Float32Array)) };
-      tf.dispose([value, ...grads]);
-      const leaked = tf.memory().numTensors - before;
+      const result = await valueAndGradsOf(f, inputs);
       tf.dispose([...inputs, w]);
-      return { ...out, leaked };
+      return result;
     };
     for (const [i, shape] of shapes.entries()) {
       const ref = await run('cpu', shape, 1100 + 10 * i, false);
       const got = await run('webgpu', shape, 1100 + 10 * i, true);
-      expect(gpuErrors).toEqual([]);
-      expect(got.leaked, 'no leaked tensors').toBe(0);
-      expect(relativeError([got.value], [ref.value]), `[${shape}] value`).toBeLessThanOrEqual(1e-4);
-      ['∂x', '∂W', '∂b'].forEach((name, k) => expect(relativeError(got.grads[k], ref.grads[k]), `[${shape}] ${name}`).toBeLessThanOrEqual(1e-4));
+      expectSame(`[${shape}]`, got, ref, ['∂x', '∂W', '∂b']);
     }
   });
 });

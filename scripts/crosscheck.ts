@@ -30,6 +30,7 @@ const USAGE = `usage: npm run crosscheck -- [flags]
   --train-limit <n per task> (default 4000)   --test-limit <n> (default 2000)   --epochs <n> (default 2)
   --seed <n> (default 1)   --loss-rtol <x> (default 1e-4, over the first --loss-steps 50 steps)
   --acc-tol <points> (default 0.2)   --out <dir> (default repro-out/crosscheck-<net>-<backend>)
+  --stock 1   tfjs's own kernels only (no src/kernels replacements)
   --data-only 1   only write the task data (<task>-<split>-x.u8 / -y.u8) to --out, for scripts/finetune_gap.py
   --python <exe> (default: python3 if it has torch, else /usr/bin/python3; needs PyTorch: apt-get install -y python3-torch)`;
 
@@ -87,6 +88,7 @@ async function main(): Promise<void> {
     out: { kind: 'optional-string' },
     python: { kind: 'optional-string' },
     'data-only': { kind: 'int', min: 0, max: 1, default: 0 },
+    stock: { kind: 'int', min: 0, max: 1, default: 0 },
   }, USAGE);
   const stages = (flags.stages as string[]).map((s) => {
     if (!(STAGES as readonly string[]).includes(s)) throw new UsageError(`--stages: unknown stage '${s}'`, USAGE);
@@ -103,7 +105,7 @@ async function main(): Promise<void> {
   }
   const python = found.exe;
   const probe = found.run;
-  const backend = await useBackend(flags.backend as ScriptBackend);
+  const backend = await useBackend(flags.backend as ScriptBackend, { stock: flags.stock === 1 });
   const netKind = flags.net as 'mlp' | 'conv4';
   const seed = flags.seed as number;
   const out = (flags.out as string | undefined) ?? path.join('repro-out', `crosscheck-${netKind}-${backend}`);

@@ -26,6 +26,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import { errorMessage } from './errors';
 import type {
   BackendName,
   BackendPreference,
@@ -89,6 +90,8 @@ export interface SelectBackendOptions {
    * 'tfjs-backend-wasm-threaded-simd.wasm': url }` with same-origin URLs (engine.worker.ts).
    */
   wasmPaths?: WasmPaths;
+  /** Backends not to try (recovery after one broke; see engine/recovery.ts). cpu is never skipped. */
+  exclude?: readonly BackendName[];
 }
 
 /** Adapter limits we copy onto the device (when the adapter reports them). */
@@ -154,7 +157,7 @@ export async function selectBackend(
   preference: BackendPreference,
   options: SelectBackendOptions = {},
 ): Promise<BackendSelection> {
-  const order = backendOrder(preference);
+  const order = backendOrder(preference).filter((name) => name === 'cpu' || !options.exclude?.includes(name));
   // A software GPU (SwiftShader, llvmpipe) is used only when asked for by name: on a machine without
   // a GPU it trains far slower than WebAssembly (SOFTWARE_GPU_REASON). One skipped for that reason
   // is tried again, software allowed, just before cpu (still faster than tfjs-cpu when wasm failed).
@@ -504,11 +507,6 @@ async function withConsoleWarnCaptured<T>(sink: string[], fn: () => Promise<T>):
   } finally {
     console.warn = original;
   }
-}
-
-function errorMessage(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  return String(err);
 }
 
 function firstLine(text: string): string {

@@ -290,6 +290,7 @@ export type ErrorCode =
   | 'bad-file' // a user's IDX file or imported model was refused
   | 'not-ready' // e.g. `run` before a scenario is loaded, `export` with no such network
   | 'busy' // a run is in progress
+  | 'storage-failed' // saving to IndexedDB failed (quota): the run goes on unsaved
   | 'internal';
 
 export interface EngineErrorEvent extends EventBase {

@@ -1,4 +1,7 @@
 /**
+ * (~510 lines: the backend policy in one place: the order, every backend's preparation and smoke
+ * check, and the software-GPU rule, which only make sense read together.)
+ *
  * Backend selection for the engine (worker side; also runs in Node, where it ends on `wasm` when
  * given the binaries' directory, else on `cpu`).
  *
@@ -33,6 +36,7 @@ import type {
   BackendRefusal,
   BackendSmoke,
   GpuAdapterSummary,
+  WasmSummary,
 } from './protocol';
 
 export interface BackendSelection {
@@ -60,15 +64,8 @@ export type WasmBinaryName = (typeof WASM_BINARY_NAMES)[number];
  */
 export type WasmPaths = string | Record<WasmBinaryName, string>;
 
-/** What tfjs-wasm runs with: the binary its feature detection chose and its thread count. */
-export interface WasmFlavour {
-  binary: WasmBinaryName;
-  simd: boolean;
-  /** true only in a cross-origin isolated context (SharedArrayBuffer); never in Node */
-  multithread: boolean;
-  /** threads XNNPACK uses (1 without multithreading) */
-  threads: number;
-}
+/** What tfjs-wasm runs with (protocol's `WasmSummary`), its binary named exactly. */
+export type WasmFlavour = WasmSummary & { binary: WasmBinaryName };
 
 export interface SelectBackendOptions {
   /**

@@ -1,4 +1,7 @@
 /**
+ * (~430 lines: the command dispatch with one short handler per command, kept together so the whole
+ * protocol surface reads in one place; every job with state of its own is in its own module below.)
+ *
  * The training engine: everything the worker does, as a class with no worker globals, so Vitest can
  * drive it in-process through the same protocol (docs/ARCHITECTURE.md, "the engine"). The worker file
  * only builds it with `post = self.postMessage`, a fetch-based `fetchBytes`, IndexedDB storage and

@@ -19,7 +19,7 @@ import { evaluateAccuracy } from '../core/train';
 import type { Task } from '../data/types';
 import { sampleImages } from './datasets';
 import { nearestState, runPlan } from './plan';
-import { PROTOCOL_VERSION, type EngineEvent, type ProgressEvent, type StageKind, type TradeoffPointEvent } from './protocol';
+import { PROTOCOL_VERSION, type EngineEvent, type ProgressEvent, type TradeoffPointEvent } from './protocol';
 import { criteriaEvent, foldReportEvent, histograms, type ReportThrottle } from './reporting';
 import type { RunControl } from './runControl';
 import { pointKey, type PointRecord, type RunRecord, type SessionStore } from './sessions';
@@ -100,7 +100,7 @@ export class RunDriver {
 
   private async onProgress(e: Extract<ExperimentEvent, { type: 'progress' }>): Promise<void> {
     const p = e.progress;
-    const stage = p.stage as StageKind;
+    const stage = p.stage;
     const key = `${e.method}|${e.knob}|${e.taskIndex}|${stage}`;
     const base = { method: e.method, knob: e.knob, taskIndex: e.taskIndex };
     if (key !== this.stageKey) {

@@ -1,5 +1,5 @@
 /**
- * The combination layer and the combined network net_c (RESCL.md, "The combination layer").
+ * The combination layer and the combined network net_c (docs/METHOD.md, "The combination layer").
  *
  * Every unit ℓ of the trunk is doubled into a source branch (frozen, from net_s) and a target
  * branch (trainable, from net_t). Both branches see the same input x (the combined features of the

@@ -1,6 +1,6 @@
 /**
  * Folding net_c into an inference network of the original size, and export as a plain tfjs
- * LayersModel (RESCL.md, "Folding").
+ * LayersModel (docs/METHOD.md, "Folding").
  *
  * For each branch b ∈ {s, t} of a unit, write its output as a per-channel affine map of the linear
  * op: unit_b(x) = k_b ⊙ (W_b * x) + c_b, where with BN: k_b = γ_b / √(σ²_b + ε),

@@ -1,4 +1,4 @@
-// The method's limits on a small real run (split-mnist, real MNIST digits): the invariants RESCL.md
+// The method's limits on a small real run (split-mnist, real MNIST digits): the invariants docs/METHOD.md
 // states for λ → ∞ and λ = 0. These are properties of the method, not research outcomes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadScenarioTasks } from '../data/scenarioNode';

@@ -11,7 +11,7 @@
  *                                 affine (per-channel scale [C], or the identity when it has none)
  *     y = BN(z)  if the unit has BatchNorm:  γ ⊙ (z − μ) / √(σ² + ε) + β
  * and the node that holds it applies ReLU afterwards when `relu` is set, so a combination placed on
- * the unit output always sits before the non-linearity (RESCL.md).
+ * the unit output always sits before the non-linearity (docs/METHOD.md).
  */
 import * as tf from '@tensorflow/tfjs';
 import {

@@ -1,6 +1,6 @@
 /**
  * Plain data types the core consumes. They are structural so that `src/data`'s `Task` and
- * `LabeledImages` fit them without `core` importing anything from the app (ARCHITECTURE.md rule 1).
+ * `LabeledImages` fit them without `core` importing anything from the app (docs/ARCHITECTURE.md).
  */
 
 /** Labelled 28x28 grayscale images. Pixels are uint8; the network input is pixel / 255 in [0, 1]. */
@@ -21,6 +21,5 @@ export interface TaskData {
   test: Dataset;
 }
 
-/** Side length of the square input images; inputs are [N, 28, 28, 1]. */
-export const IMAGE_SIZE = 28;
-export const IMAGE_PIXELS = IMAGE_SIZE * IMAGE_SIZE;
+/** Side length of the square input images (inputs are [N, 28, 28, 1]) and pixels per image: defined in src/data. */
+export { IMAGE_SIDE as IMAGE_SIZE, IMAGE_PIXELS } from '../data/types';

@@ -1,7 +1,7 @@
 /**
  * Loads the bundled datasets that scripts/prepare-data.mjs wrote to public/data/, through a
  * caller-supplied `fetchBytes` (the engine passes one built on fetch, Node code uses
- * {@link ../loadNode.nodeFetchBytes}). No DOM, no fetch and no node: imports here (ARCHITECTURE.md rule 6).
+ * {@link ../loadNode.nodeFetchBytes}). No DOM, no fetch and no node: imports here (docs/ARCHITECTURE.md).
  */
 import { BUNDLED_DATASETS, DATA_FORMAT_VERSION, DATA_INDEX_FILE, isBundledDatasetName } from './registry';
 import type { BundledDatasetName, SplitName } from './registry';

@@ -1,7 +1,7 @@
 /**
  * What data the lab knows by name: the bundled datasets (produced by scripts/prepare-data.mjs into
  * public/data/) and the scenarios (task sequences) that src/data/tasks.ts builds from them.
- * Names cross postMessage and the URL; the functions live in tasks.ts (ARCHITECTURE.md rule 2).
+ * Names cross postMessage and the URL; the functions live in tasks.ts (docs/ARCHITECTURE.md).
  */
 
 /** Version of the public/data layout this code reads; equals FORMAT_VERSION in scripts/prepare-data.mjs. */

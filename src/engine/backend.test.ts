@@ -176,6 +176,18 @@ describe('software GPUs (SwiftShader, llvmpipe) are used only when asked for by 
   });
 });
 
+describe('selectBackend with exclude (recovery)', () => {
+  it('never tries an excluded backend and never excludes cpu', async () => {
+    const attempts: string[] = [];
+    const gpu = fakeGpu({}, async () => { attempts.push('webgpu device'); throw new Error('refused'); });
+    const probe = (allowSoftware: boolean) => { attempts.push(`webgl probe ${allowSoftware}`); return 'no webgl'; };
+    const s = await selectBackend('auto', { gpu, probeWebGL: probe, exclude: ['webgpu', 'cpu'] });
+    expect(s.backend).toBe('cpu');
+    expect(attempts).toEqual(['webgl probe false']);
+    expect(s.refused.map((r) => r.name)).toEqual(['webgl', 'wasm']);
+  });
+});
+
 // After the tests above (which must see tfjs-wasm not yet started): these start it.
 describe('selectBackend on wasm (Node: tfjs-wasm reads the binaries from node_modules)', () => {
   afterEach(async () => {

@@ -1,4 +1,7 @@
 /**
+ * (~510 lines: the backend policy in one place: the order, every backend's preparation and smoke
+ * check, and the software-GPU rule, which only make sense read together.)
+ *
  * Backend selection for the engine (worker side; also runs in Node, where it ends on `wasm` when
  * given the binaries' directory, else on `cpu`).
  *
@@ -26,12 +29,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import { errorMessage } from './errors';
 import type {
   BackendName,
   BackendPreference,
   BackendRefusal,
   BackendSmoke,
   GpuAdapterSummary,
+  WasmSummary,
 } from './protocol';
 
 export interface BackendSelection {
@@ -59,15 +64,8 @@ export type WasmBinaryName = (typeof WASM_BINARY_NAMES)[number];
  */
 export type WasmPaths = string | Record<WasmBinaryName, string>;
 
-/** What tfjs-wasm runs with: the binary its feature detection chose and its thread count. */
-export interface WasmFlavour {
-  binary: WasmBinaryName;
-  simd: boolean;
-  /** true only in a cross-origin isolated context (SharedArrayBuffer); never in Node */
-  multithread: boolean;
-  /** threads XNNPACK uses (1 without multithreading) */
-  threads: number;
-}
+/** What tfjs-wasm runs with (protocol's `WasmSummary`), its binary named exactly. */
+export type WasmFlavour = WasmSummary & { binary: WasmBinaryName };
 
 export interface SelectBackendOptions {
   /**
@@ -89,6 +87,8 @@ export interface SelectBackendOptions {
    * 'tfjs-backend-wasm-threaded-simd.wasm': url }` with same-origin URLs (engine.worker.ts).
    */
   wasmPaths?: WasmPaths;
+  /** Backends not to try (recovery after one broke; see engine/recovery.ts). cpu is never skipped. */
+  exclude?: readonly BackendName[];
 }
 
 /** Adapter limits we copy onto the device (when the adapter reports them). */
@@ -154,7 +154,7 @@ export async function selectBackend(
   preference: BackendPreference,
   options: SelectBackendOptions = {},
 ): Promise<BackendSelection> {
-  const order = backendOrder(preference);
+  const order = backendOrder(preference).filter((name) => name === 'cpu' || !options.exclude?.includes(name));
   // A software GPU (SwiftShader, llvmpipe) is used only when asked for by name: on a machine without
   // a GPU it trains far slower than WebAssembly (SOFTWARE_GPU_REASON). One skipped for that reason
   // is tried again, software allowed, just before cpu (still faster than tfjs-cpu when wasm failed).
@@ -504,11 +504,6 @@ async function withConsoleWarnCaptured<T>(sink: string[], fn: () => Promise<T>):
   } finally {
     console.warn = original;
   }
-}
-
-function errorMessage(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  return String(err);
 }
 
 function firstLine(text: string): string {

@@ -30,12 +30,12 @@ afterEach(async () => {
   for (const e of engines.splice(0)) { await e.handle({ type: 'stop', v: PROTOCOL_VERSION }); await e.idle(); e.dispose(); }
 });
 
-function harness(storage = new MemoryStorage(), reportIntervalMs = 0): Harness {
+function harness(storage = new MemoryStorage(), reportIntervalMs = 0, fetchBytes = nodeFetchBytes('public/data')): Harness {
   const events: EngineEvent[] = [];
   const selects: string[] = [];
   const engine = new Engine({
     post: (e) => events.push(e),
-    fetchBytes: nodeFetchBytes('public/data'),
+    fetchBytes,
     storage,
     selectBackend: async (pref) => { selects.push(pref); return CPU; },
     reportIntervalMs,
@@ -279,12 +279,11 @@ describe('Engine (in-process, cpu, split-mnist subsets)', () => {
       scenario: 'mnist-fashion', seed: 1, trainLimit: 200, testLimit: 100, session: 'mnist-fashion|1|200|100|x',
       config: CONFIG, mode: 'full', lastStage: 'source',
     });
-    const h = harness(storage);
     const fetchMnistOnly = nodeFetchBytes('public/data');
-    (h.engine as unknown as { deps: { fetchBytes: (p: string) => Promise<ArrayBuffer> } }).deps.fetchBytes = async (path) => {
+    const h = harness(storage, 0, async (path) => {
       if (path.startsWith('fashion')) throw new Error('HTTP 404');
       return fetchMnistOnly(path);
-    };
+    });
     await loaded(h); // split-mnist tasks are held
     await h.send({ type: 'resumeInterrupted' });
     await h.engine.idle();

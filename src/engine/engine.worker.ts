@@ -55,8 +55,8 @@ const engine = new Engine({
   // After every (re)selection, the lab's faster kernels replace tfjs's slow ones on that backend
   // (conv filter/input gradients, MaxPoolGrad, ...; see src/kernels/README.md). On wasm they are
   // what lets a convnet train at all: tfjs-wasm has no Conv2DBackpropFilter of its own.
-  selectBackend: async (preference, onFatal) => {
-    const selection = await selectBackend(preference, { onFatalGpuError: onFatal, wasmPaths: WASM_BINARY_URLS });
+  selectBackend: async (preference, onFatal, exclude) => {
+    const selection = await selectBackend(preference, { onFatalGpuError: onFatal, wasmPaths: WASM_BINARY_URLS, exclude });
     const kernels = registerFastKernels(selection.backend);
     if (selection.wasm) {
       console.info(`[engine] tfjs-wasm: ${selection.wasm.binary}, ${selection.wasm.threads} thread(s); lab kernels: ${kernels.join(', ')}`);

@@ -1,4 +1,7 @@
 /**
+ * (~620 lines: the whole wire format, every command and event type with its validator, in one file
+ * so both sides of postMessage read the same contract; no logic beyond validation.)
+ *
  * Messages between the main thread (engine/client.ts) and the engine worker (engine.worker.ts).
  *
  * Contract:
@@ -12,6 +15,7 @@
  */
 
 import type { MethodName, NetKind } from '../core/names';
+import type { StageName } from '../core/train';
 import { METHOD_KNOBS, isMethodName, isNetKind } from '../core/names';
 import type { ScenarioId } from '../data/registry';
 import { isScenarioId } from '../data/registry';
@@ -271,10 +275,14 @@ export interface ReadyEvent extends EventBase {
 }
 
 /** The binary tfjs-wasm chose (SIMD, threaded) and how many threads it uses. */
+/** What tfjs-wasm runs with: the binary its feature detection chose and its thread count. */
 export interface WasmSummary {
+  /** one of backend.ts's WASM_BINARY_NAMES */
   binary: string;
   simd: boolean;
+  /** true only in a cross-origin isolated context (SharedArrayBuffer); never in Node */
   multithread: boolean;
+  /** threads XNNPACK uses (1 without multithreading) */
   threads: number;
 }
 
@@ -290,6 +298,7 @@ export type ErrorCode =
   | 'bad-file' // a user's IDX file or imported model was refused
   | 'not-ready' // e.g. `run` before a scenario is loaded, `export` with no such network
   | 'busy' // a run is in progress
+  | 'storage-failed' // saving to IndexedDB failed (quota): the run goes on unsaved
   | 'internal';
 
 export interface EngineErrorEvent extends EventBase {
@@ -319,7 +328,8 @@ export interface ScenarioLoadedEvent extends EventBase {
 }
 
 export type RunState = 'idle' | 'running' | 'paused' | 'done' | 'error';
-export type StageKind = 'source' | 'finetune' | 'combine' | 'fe' | 'lwf' | 'ewc' | 'joint';
+/** A training stage's name: core/train.ts's `StageName` (one definition). */
+export type StageKind = StageName;
 
 /** The engine's run state, sent on every change. */
 export interface StateEvent extends EventBase {

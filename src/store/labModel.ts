@@ -9,53 +9,10 @@ import type {
   FoldReportEvent, ImportResultEvent, ProgressEvent, RestoredEvent, RunKey, RunState, ScenarioLoadedEvent, StageKind, TaskSummary,
   TradeoffPointEvent,
 } from '../engine/protocol';
-import { LAMBDA_MAX, LAMBDA_MIN } from './urlConfig';
+import { formatLambda, lambdaToSlider, sameLambda } from '../core/lambda';
 
-// ---------------------------------------------------------------------------------------------
-// λ slider: position 0 is λ = 0; positions 1 … LAMBDA_STEPS+1 are log-uniform from 1e-6 to 1e-1.
-
-/** Steps per decade of the slider (one arrow key press multiplies λ by 10^(1/STEPS_PER_DECADE)). */
-export const STEPS_PER_DECADE = 4;
-const DECADES = Math.round(Math.log10(LAMBDA_MAX / LAMBDA_MIN));
-/** Largest slider position. */
-export const SLIDER_MAX = DECADES * STEPS_PER_DECADE + 1;
-
-/** λ at slider position `pos` (0 → λ = 0). */
-export function sliderToLambda(pos: number): number {
-  const p = Math.round(Math.min(SLIDER_MAX, Math.max(0, pos)));
-  if (p === 0) return 0;
-  const exp = Math.log10(LAMBDA_MIN) + (p - 1) / STEPS_PER_DECADE;
-  // Round to 3 significant digits so the value reads well and survives the URL.
-  return Number((10 ** exp).toPrecision(3));
-}
-
-/** Slider position of λ (continuous; 0 for λ ≤ 0, λ below 1e-6 sits half a step above the "0" notch). */
-export function lambdaToSlider(lambda: number): number {
-  if (!(lambda > 0)) return 0;
-  const pos = 1 + (Math.log10(lambda) - Math.log10(LAMBDA_MIN)) * STEPS_PER_DECADE;
-  return Math.min(SLIDER_MAX, Math.max(0.5, pos));
-}
-
-/** Nearest slider notch of λ. */
-export function nearestNotch(lambda: number): number {
-  return Math.round(lambdaToSlider(lambda));
-}
-
-/** λ as people read it: "0", "1e-3", "3.16e-4". */
-export function formatLambda(lambda: number | null): string {
-  if (lambda === null) return '—';
-  if (lambda === 0) return '0';
-  const [mant, exp] = lambda.toExponential(2).split('e');
-  const m = Number(mant);
-  return `${m === 1 ? '1' : String(m)}e${Number(exp)}`;
-}
-
-/** True when two λ values name the same network (relative 1e-6, or both 0). */
-export function sameLambda(a: number, b: number): boolean {
-  if (a === b) return true;
-  if (a <= 0 || b <= 0) return false;
-  return Math.abs(a - b) <= 1e-6 * Math.max(a, b);
-}
+// λ: one definition in core/lambda.ts (re-exported: the UI imports only the store)
+export { formatLambda, lambdaToSlider, nearestNotch, sameLambda, SLIDER_MAX, sliderToLambda, STEPS_PER_DECADE } from '../core/lambda';
 
 // ---------------------------------------------------------------------------------------------
 // State

@@ -12,11 +12,12 @@ import type {
   BackendPreference, CustomTaskFiles, EngineErrorEvent, EngineEvent, ExportArtifactsEvent, OutgoingCommand, ReadyEvent, RunConfig,
 } from '../engine/protocol';
 import { INITIAL_LAB_DATA, hasResclPointAt, nearestResclPoint, reduceEvent, type LabData } from './labModel';
-import { clampLambda, formatSetup, parseSetup, type SetupConfig } from './urlConfig';
+import { clampLambda } from '../core/lambda';
+import { formatSetup, parseSetup, type SetupConfig } from './urlConfig';
 
 export type EngineStatus = 'idle' | 'starting' | 'ready' | 'failed';
 
-/** Training settings the UI does not expose (lab defaults; see RESCL.md). */
+/** Training settings the UI does not expose (lab defaults; see docs/METHOD.md). */
 export const FIXED_TRAINING = {
   batchSize: 64,
   learningRate: 1e-3,
@@ -96,8 +97,8 @@ let nextId = 1;
 type Waiter = { match: (e: EngineEvent) => boolean; resolve: (e: EngineEvent) => void };
 const waiters = new Set<Waiter>();
 
-/** Saves export files as downloads; replaced in tests. */
-export let saveFiles = (event: ExportArtifactsEvent): void => {
+/** Saves export files as downloads. */
+function saveFiles(event: ExportArtifactsEvent): void {
   for (const f of event.files) {
     const url = URL.createObjectURL(new Blob([f.data], { type: f.mimeType }));
     const a = document.createElement('a');
@@ -109,9 +110,6 @@ export let saveFiles = (event: ExportArtifactsEvent): void => {
     a.remove();
     setTimeout(() => URL.revokeObjectURL(url), 10_000);
   }
-};
-export function setSaveFiles(fn: (event: ExportArtifactsEvent) => void): void {
-  saveFiles = fn;
 }
 
 function send(command: OutgoingCommand): string {

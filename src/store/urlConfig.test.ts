@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SETUP, clampLambda, formatSetup, parseSetup } from './urlConfig';
+import { clampLambda } from '../core/lambda';
+import { DEFAULT_SETUP, formatSetup, parseSetup } from './urlConfig';
 
 describe('parseSetup', () => {
   it('gives the defaults for an empty query', () => {

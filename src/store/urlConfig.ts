@@ -5,6 +5,7 @@
  * replaced (clamped for numbers) and a notice says what was changed.
  */
 import { METHOD_NAMES, NET_KINDS, isMethodName, isNetKind, type MethodName, type NetKind } from '../core/names';
+import { clampLambda, LAMBDA_MAX, LAMBDA_MIN } from '../core/lambda';
 import { SCENARIOS, isScenarioId, type ScenarioId } from '../data/registry';
 import { BACKEND_PREFERENCES, RUN_CONFIG_LIMITS, isBackendPreference, type BackendPreference } from '../engine/protocol';
 
@@ -25,8 +26,6 @@ export interface SetupConfig {
   lambda: number;
 }
 
-export const LAMBDA_MIN = 1e-6;
-export const LAMBDA_MAX = 1e-1;
 export const TRAIN_LIMIT_RANGE: readonly [number, number] = [100, 60000];
 export const EPOCH_RANGE: readonly [number, number] = [RUN_CONFIG_LIMITS.epochs[0], 20];
 export const SEED_RANGE: readonly [number, number] = RUN_CONFIG_LIMITS.seed;
@@ -64,12 +63,6 @@ function clampNumber(
   if (v > hi) v = hi;
   if (v !== value) notices.push(`${name}=${raw} is out of range (${lo} … ${hi}${integer ? ', whole numbers' : ''}); using ${v}.`);
   return v;
-}
-
-/** Clamps λ to {0} ∪ [1e-6, 1e-1]; values below 1e-6 but above 0 go to 1e-6. */
-export function clampLambda(value: number): number {
-  if (!Number.isFinite(value) || value <= 0) return 0;
-  return Math.min(LAMBDA_MAX, Math.max(LAMBDA_MIN, value));
 }
 
 /** Reads the setup from a query string (`location.search`). Never throws. */

@@ -1,4 +1,5 @@
-import { useEngineStore, type BackendName, type EngineStatus, type ReadyEvent } from '../store/engineStore';
+import type { BackendName, ReadyEvent } from '../engine/protocol';
+import { useLabStore, type EngineStatus } from '../store/labStore';
 
 const LABELS: Record<BackendName, string> = { webgpu: 'WebGPU', webgl: 'WebGL', wasm: 'WASM', cpu: 'CPU' };
 
@@ -18,10 +19,10 @@ function badgeText(status: EngineStatus, ready: ReadyEvent | null): string {
 
 /** Which tfjs backend the engine worker got, what it computed, and why others were refused. */
 export function BackendPanel({ notice }: { notice?: string }) {
-  const status = useEngineStore((s) => s.status);
-  const requested = useEngineStore((s) => s.requested);
-  const ready = useEngineStore((s) => s.ready);
-  const errors = useEngineStore((s) => s.errors);
+  const status = useLabStore((s) => s.status);
+  const requested = useLabStore((s) => s.requested);
+  const ready = useLabStore((s) => s.ready);
+  const errors = useLabStore((s) => s.errors);
 
   return (
     <section className="card" aria-labelledby="backend-title">

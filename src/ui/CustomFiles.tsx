@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { IdxError, parseIdxPair } from '../data/parse/idx';
+import { IdxError, parseIdxPair } from '../store/catalog';
 import type { CustomTaskFiles } from '../engine/protocol';
 import { useLabStore } from '../store/labStore';
 

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import { SLIDER_MAX, formatLambda, formatPercent, hasResclPointAt, lambdaToSlider, nearestResclPoint, sliderToLambda, taskNames } from '../store/labModel';
+import { SLIDER_MAX, formatLambda, formatPercent, hasResclPointAt, lambdaToSlider, nearestResclPoint, sameLambda, sliderToLambda, taskNames } from '../store/labModel';
 import { useLabStore } from '../store/labStore';
 import { Help } from './Help';
 
@@ -23,7 +23,7 @@ export function LambdaPanel() {
 
   const selected = nearestResclPoint(points, sliderLambda);
   const names = taskNames(scenario);
-  const fold = selected?.knob !== null && selected ? foldReports.find((f) => Math.abs(f.lambda - (selected.knob ?? 0)) <= 1e-9 * Math.max(1, f.lambda)) : undefined;
+  const fold = selected?.knob !== null && selected ? foldReports.find((f) => sameLambda(f.lambda, selected.knob ?? 0)) : undefined;
   const exact = hasResclPointAt(points, sliderLambda);
   const busy = runState === 'running' || runState === 'paused';
 

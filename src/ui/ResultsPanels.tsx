@@ -1,8 +1,6 @@
 /** Containers: select from the store, pass plain arrays to the charts (charts take props only). */
 import { useMemo, useState } from 'react';
-import { METHOD_LABELS, METHOD_NAMES } from '../core/names';
-import { ALPHA_HISTOGRAM_BINS, ALPHA_HISTOGRAM_RANGE } from '../engine/protocol';
-import { METHOD_KNOBS } from '../core/names';
+import { ALPHA_HISTOGRAM_BINS, ALPHA_HISTOGRAM_RANGE, METHOD_KNOBS, METHOD_LABELS, METHOD_NAMES } from '../store/catalog';
 import {
   describeStage, formatLambda, formatPercent, histogramBars, nearestResclPoint, sameLambda, taskNames, tradeoffSeries,
 } from '../store/labModel';

@@ -1,6 +1,5 @@
-import { METHOD_KNOBS, METHOD_LABELS, METHOD_NAMES, NET_KINDS, type MethodName, type NetKind } from '../core/names';
-import { SCENARIOS, getScenarioInfo } from '../data/registry';
-import { BACKEND_PREFERENCES, type BackendPreference } from '../engine/protocol';
+import type { BackendPreference } from '../engine/protocol';
+import { BACKEND_PREFERENCES, METHOD_KNOBS, METHOD_LABELS, METHOD_NAMES, NET_KINDS, SCENARIOS, getScenarioInfo, type MethodName, type NetKind } from '../store/catalog';
 import { useLabStore } from '../store/labStore';
 import { EPOCH_RANGE, SEED_RANGE, TRAIN_LIMIT_RANGE, type BundledScenarioId } from '../store/urlConfig';
 import { CustomFiles } from './CustomFiles';

@@ -1,4 +1,4 @@
-import { METHOD_LABELS } from '../core/names';
+import { METHOD_LABELS } from '../store/catalog';
 import { describeStage, formatDuration, formatPercent, taskNames } from '../store/labModel';
 import { knobName, useLabStore } from '../store/labStore';
 

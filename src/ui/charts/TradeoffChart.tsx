@@ -1,5 +1,5 @@
 import { CartesianGrid, Legend, ResponsiveContainer, Scatter, ScatterChart, Tooltip, XAxis, YAxis } from 'recharts';
-import type { MethodName } from '../../core/names';
+import type { MethodName } from '../../store/catalog';
 import type { PlanePoint, TradeoffSeries } from '../../store/labModel';
 import { METHOD_COLORS } from './palette';
 

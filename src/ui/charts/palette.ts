@@ -1,4 +1,4 @@
-import type { MethodName } from '../../core/names';
+import type { MethodName } from '../../store/catalog';
 
 /** One colour per method, readable on the light and the dark theme. */
 export const METHOD_COLORS: Record<MethodName, string> = {

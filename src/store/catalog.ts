@@ -1,0 +1,9 @@
+/**
+ * What the UI may know about the layers below, in one place: method, network, scenario and backend
+ * names, the α histogram's bins, and the IDX checks a custom upload passes before it is sent.
+ * The UI imports only the store (and types from engine/protocol); ESLint enforces it.
+ */
+export { METHOD_KNOBS, METHOD_LABELS, METHOD_NAMES, NET_KINDS, type MethodName, type NetKind } from '../core/names';
+export { IdxError, parseIdxPair } from '../data/parse/idx';
+export { SCENARIOS, getScenarioInfo } from '../data/registry';
+export { ALPHA_HISTOGRAM_BINS, ALPHA_HISTOGRAM_RANGE, BACKEND_PREFERENCES } from '../engine/protocol';

@@ -60,6 +60,18 @@ describe('budgets', () => {
     exp.dispose();
   });
 
+  it('joint: warm-started from the source with ResCL\'s remaining steps, or one stage from scratch', async () => {
+    for (const jointInit of ['source', 'scratch'] as const) {
+      const exp = new Experiment(tasks().slice(0, 2), { net: 'mlp', stage, jointInit });
+      const r = await countSteps(exp.runMethod('joint'));
+      // 2 tasks: ResCL spends fine-tune + combine (8 steps) after the source; scratch: one stage (4)
+      expect([...r.steps.entries()]).toEqual([[1, jointInit === 'source' ? 8 : 4]]);
+      expect(r.result.net.heads.map((h) => h.taskId)).toEqual(['a', 'b']);
+      disposeNet(r.result.net);
+      exp.dispose();
+    }
+  }, 240_000);
+
   it('equal: a maxSteps cap is scaled with the epochs', () => {
     const exp = new Experiment(tasks(), { net: 'mlp', stage: { ...stage, maxSteps: 3 } });
     expect(exp.stageOptionsFor('lwf', 1)).toMatchObject({ epochs: 2, maxSteps: 6 });

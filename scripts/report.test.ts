@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { metricSuite } from '../src/core/metricSuite';
 import { aggregateCriteria, aggregatePoints } from '../src/core/seeds';
-import { criteriaRows, markdownReport, metricRows, resultsRows, tradeoffSvg, type ReproResults } from './report';
+import { criteriaRows, jointBoundNote, markdownReport, metricRows, resultsRows, tradeoffSvg, type ReproResults } from './report';
 
 const results: ReproResults = {
   scenario: 'mnist-fashion', net: 'mlp', seed: 1, backend: 'cpu', settings: { epochs: 3 },
@@ -45,5 +45,12 @@ describe('repro report', () => {
     const svg = tradeoffSvg(multi);
     expect(svg.match(/class="error-bar"/g)?.length).toBe(2);
     expect(svg.match(/<circle[^>]*><title>/g)?.length).toBe(2);
+  });
+
+  it('says when joint training does not bound the continual methods', () => {
+    const joint = { method: 'joint' as const, knob: null, accByTask: { mnist: 0.9, fashion: 0.8 }, accMatrix: [[], [0.9, 0.8]], paramCount: 10, source: 0.9, target: 0.8, seconds: 1 };
+    expect(jointBoundNote({ ...results, runs: [...results.runs, joint] })).toMatch(/below ResCL 0 \(87.5%\).*not an oracle/);
+    expect(jointBoundNote({ ...results, runs: [...results.runs, { ...joint, source: 0.95, target: 0.9 }] })).toBeNull();
+    expect(jointBoundNote(results)).toBeNull();
   });
 });

@@ -93,6 +93,28 @@ export function metricRows(r: ReproResults): { header: string[]; rows: string[][
   return { header, rows, notes: [...notes] };
 }
 
+/**
+ * A warning when joint training is not an upper bound here: its mean all-task average accuracy is
+ * below some continual method's best point (then the report must not call it an oracle).
+ */
+export function jointBoundNote(r: ReproResults): string | null {
+  const avg = (run: ReproRun) => run.average ?? (run.source + run.target) / 2;
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const joint = r.runs.filter((run) => run.method === 'joint').map(avg).filter(Number.isFinite);
+  if (!joint.length) return null;
+  const seeds = r.seeds ?? [r.seed];
+  const jointMean = mean(joint);
+  let best: { label: string; value: number } | null = null;
+  for (const m of new Set(r.runs.filter((run) => run.method !== 'joint').map((run) => run.method))) {
+    for (const knob of new Set(r.runs.filter((run) => run.method === m).map((run) => run.knob))) {
+      const vals = r.runs.filter((run) => run.method === m && run.knob === knob && seeds.includes(run.seed ?? r.seed)).map(avg).filter(Number.isFinite);
+      if (vals.length && (!best || mean(vals) > best.value)) best = { label: `${METHOD_LABELS[m]} ${knobText(knob)}`, value: mean(vals) };
+    }
+  }
+  if (!best || best.value <= jointMean) return null;
+  return `Joint training (${pct(jointMean)}% average) is below ${best.label} (${pct(best.value)}%): here it is not an upper bound, so it is not an oracle.`;
+}
+
 /** Header and rows of the per-point mean ± sd over seeds. */
 export function aggregateRows(r: ReproResults): { header: string[]; rows: string[][] } {
   const header = ['method', 'knob', 'seeds', 'source', 'target', 'average'];
@@ -145,6 +167,7 @@ export function markdownReport(r: ReproResults, svgFile: string): string {
       markdownTable(met.header, met.rows), '',
       ...met.notes.map((n) => `- ${n}`), '',
     ] : []),
+    ...(jointBoundNote(r) ? [`**${jointBoundNote(r)}**`, ''] : []),
     `## The paper's two criteria (τ: ${r.tauRule})`,
     '',
     markdownTable(cri.header, cri.rows),

@@ -43,7 +43,7 @@ describe('budgets', () => {
         if (method !== 'ewc' && method !== 'ft') expect(tf.memory().numTensors).toBe(before);
       }
       exp.dispose();
-    }, 240_000);
+    }, 900_000); // ~2 min alone; far longer when the 2 cores are shared
   }
 
   it('FWT reference: a random-init net on task k alone gets ResCL\'s per-task steps and is freed', async () => {
@@ -59,6 +59,18 @@ describe('budgets', () => {
     expect(tf.memory().numTensors).toBe(before);
     exp.dispose();
   });
+
+  it('joint: warm-started from the source with ResCL\'s remaining steps, or one stage from scratch', async () => {
+    for (const jointInit of ['source', 'scratch'] as const) {
+      const exp = new Experiment(tasks().slice(0, 2), { net: 'mlp', stage, jointInit });
+      const r = await countSteps(exp.runMethod('joint'));
+      // 2 tasks: ResCL spends fine-tune + combine (8 steps) after the source; scratch: one stage (4)
+      expect([...r.steps.entries()]).toEqual([[1, jointInit === 'source' ? 8 : 4]]);
+      expect(r.result.net.heads.map((h) => h.taskId)).toEqual(['a', 'b']);
+      disposeNet(r.result.net);
+      exp.dispose();
+    }
+  }, 240_000);
 
   it('equal: a maxSteps cap is scaled with the epochs', () => {
     const exp = new Experiment(tasks(), { net: 'mlp', stage: { ...stage, maxSteps: 3 } });

@@ -33,5 +33,5 @@ describe('Experiment (synthetic, three tasks)', () => {
     expect(tf.memory().numTensors).toBe(again);
     exp.dispose();
     expect(tf.memory().numTensors).toBeLessThanOrEqual(before);
-  }, 240_000); // the heaviest unit test: ~45 s alone, over 60 s when the machine is shared
+  }, 480_000); // the heaviest unit test: ~45 s alone (before equal budgets doubled the baselines), minutes when the machine is shared
 });

@@ -39,6 +39,7 @@ describe('metric suite', () => {
     expect(joint.bwt.value).toBeNull();
     expect(joint.bwt.why).toMatch(/joint/);
     expect(joint.plasticity.value).toBeNull();
+    expect(metricSuite([[], [0.8, 0.9]], [null, 0.5]).fwt.why).toMatch(/final row/);
     // a NaN entry in the final row
     const nan = metricSuite([[0.9], [NaN, 0.8]]);
     expect(nan.averageAccuracy.value).toBeNull();

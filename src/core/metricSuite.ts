@@ -71,6 +71,8 @@ export function metricSuite(r: AccuracyMatrix, scratch?: readonly (number | null
   let fwt: MetricValue;
   if (T < 1) {
     plasticity = fwt = undef('needs at least two tasks');
+  } else if (r.slice(0, T).some((row) => row.length === 0)) {
+    plasticity = fwt = undef('only the final row exists (joint training is not a sequence)');
   } else if (missing(newer).length) {
     plasticity = fwt = undef(`no accuracy right after learning task ${missing(newer).join(', ')} (e.g. joint training has only the final row)`);
   } else {

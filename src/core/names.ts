@@ -53,8 +53,8 @@ export const METHOD_INFO: Record<MethodName, MethodInfo> = {
     help: 'Freeze the trunk; train only the new head. Old tasks are untouched.', equalBudget: true,
   },
   joint: {
-    label: 'Joint (oracle, not continual)', knob: null, stages: ['joint'], colorKey: 'joint',
-    help: 'Trains on every task’s data at once; a reference, not a continual method.', equalBudget: false,
+    label: 'Joint (all tasks at once, not continual)', knob: null, stages: ['joint'], colorKey: 'joint',
+    help: 'Trains on every task’s data at once, warm-started from the source with ResCL’s budget; a reference that should bound the others, not a continual method.', equalBudget: false,
   },
 };
 

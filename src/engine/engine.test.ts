@@ -88,8 +88,9 @@ describe('Engine (in-process, cpu, split-mnist subsets)', () => {
     expect(points[0].paramCount).toBe(points[3].paramCount);
     const stages = h.of('stageStarted').map((s) => s.stage);
     expect(stages.slice(0, 3)).toEqual(['source', 'finetune', 'combine']);
-    // the fine-tuned net of task 1 is shared: later ResCL points do not fine-tune again
-    expect(stages.filter((s) => s === 'finetune').length).toBe(1);
+    // the fine-tuned net of task 1 is shared: later ResCL points do not fine-tune again; fine-tuning
+    // itself trains its own under the default equal budget (as many steps as ResCL's two stages)
+    expect(stages.filter((s) => s === 'finetune').length).toBe(2);
     const combineProgress = h.of('progress').filter((p) => p.stage === 'combine');
     expect(combineProgress.every((p) => typeof p.lambda === 'number')).toBe(true);
     expect(combineProgress.some((p) => p.accByTask && Object.keys(p.accByTask).length === 2)).toBe(true);

@@ -404,6 +404,8 @@ export interface TradeoffPointEvent extends EventBase {
   /** mean accuracy over earlier tasks / accuracy on the last task */
   source: number;
   target: number;
+  /** mean accuracy over all tasks (criterion 1; (source + target) / 2 for two tasks); absent in points saved before it existed */
+  average?: number;
   /** R[i][j]: accuracy on task j after task i (joint: only the last row) */
   accMatrix: number[][];
   paramCount: number;

@@ -152,7 +152,7 @@ export class RunDriver {
       const fold = r.fold?.[0];
       const event: TradeoffPointEvent = {
         type: 'tradeoffPoint', v: PROTOCOL_VERSION, method: r.method, knob, accByTask: r.accByTask,
-        source: r.tradeoff.source, target: r.tradeoff.target, accMatrix: r.accMatrix, paramCount: r.paramCount,
+        source: r.tradeoff.source, target: r.tradeoff.target, average: r.tradeoff.average, accMatrix: r.accMatrix, paramCount: r.paramCount,
       };
       if (r.fold) event.foldMaxAbsDiff = Math.max(...r.fold.map((f) => f.maxAbsDiff));
       if (r.alphas) event.alphas = histograms(r.alphas);

@@ -101,7 +101,9 @@ describe.skipIf(unavailable !== null)(`fused webgpu kernels (SwiftShader here; $
     expect(Array.from(a.grad)).toEqual(Array.from(b.grad));
   });
 
-  it('group Adam in place: a step is ⌈variables / ⌊storage buffers / 3⌋⌉ dispatches, values = cpu, a cloned variable leaves its original alone', async () => {
+  // Skipped: the in-place group Adam is not registered on webgpu (see register.ts: a step-2 divergence
+  // of conv4 training after other kernels ran; not yet found). Re-enable with the registration.
+  it.skip('group Adam in place: a step is ⌈variables / ⌊storage buffers / 3⌋⌉ dispatches, values = cpu, a cloned variable leaves its original alone', async () => {
     const shapes = [[1], [7], [33, 5], [3, 3, 2, 5], [1031], [4, 4]];
     const run = async (backendName: string): Promise<{ values: Float32Array[]; original: Float32Array; groupDispatches: number[] }> => {
       await tf.setBackend(backendName);

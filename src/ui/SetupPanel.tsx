@@ -18,7 +18,7 @@ const METHOD_HELP: Record<MethodName, string> = {
   ewc: 'EWC: Fisher-weighted pull to the old weights (knob λ_ewc). Needs source data at the end of the source task to compute the Fisher.',
   ft: 'Fine-tuning: the new task alone; the source accuracy collapses (lower bound).',
   fe: 'Feature extraction: frozen trunk, new head only; keeps the source exactly.',
-  joint: 'Joint: trains on all tasks at once. An oracle upper bound, not continual learning.',
+  joint: 'Joint: trains on every task’s data at once, warm-started from the source with ResCL’s budget; a reference that should bound the others (the report says when it does not), not continual learning.',
 };
 
 /** One plain line per backend choice (the selected one is shown under the selector). */
@@ -73,7 +73,7 @@ export function SetupPanel() {
           </select>
         </label>
         <Help id="help-scenario">
-          {info?.description} Tasks arrive one after the other; when a task is learned, no data of earlier tasks is used (except by EWC's Fisher and the joint oracle).
+          {info?.description} Tasks arrive one after the other; when a task is learned, no data of earlier tasks is used (except by EWC's Fisher and joint training).
         </Help>
         {dataSource === 'custom' && <CustomFiles />}
 

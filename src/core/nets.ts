@@ -1,6 +1,10 @@
 /**
  * Networks from a serialisable spec: `mlp`, `conv4`, `resnet8`.
  *
+ * (Over 400 lines: the specs, building, the unit evaluators with batch norm's written-out
+ * gradients and the topology runner share the Net types; splitting BN into its own module is the
+ * next cut, issue #11.)
+ *
  * A network is a *topology* (a small graph of nodes: units, pooling, flatten, residual blocks) plus
  * *units* (the layers that own weights) plus one *head* per task. The same topology serves the plain
  * network, the combined network (`combine.ts`, where every unit has two branches) and the folded one

@@ -1,5 +1,8 @@
 /**
- * Training stages as async generators that yield progress (ARCHITECTURE.md rule 4).
+ * Training stages as async generators that yield progress (docs/ARCHITECTURE.md: training loops yield).
+ *
+ * (Over 400 lines: one generic loop and the seven stages built on it, plus evaluation and the
+ * Fisher; moving the Fisher and evaluation to their own modules is the next cut, issue #11.)
  *
  * Every stage runs the same loop (`trainingLoop`): seeded mini-batches gathered on the backend,
  * gradients of a stage-specific scalar loss with respect to the stage's variables, Adam updates

@@ -101,9 +101,50 @@ describe.skipIf(unavailable !== null)(`fused webgpu kernels (SwiftShader here; $
     expect(Array.from(a.grad)).toEqual(Array.from(b.grad));
   });
 
-  // Skipped: the in-place group Adam is not registered on webgpu (see register.ts: a step-2 divergence
-  // of conv4 training after other kernels ran; not yet found). Re-enable with the registration.
-  it.skip('group Adam in place: a step is ⌈variables / ⌊storage buffers / 3⌋⌉ dispatches, values = cpu, a cloned variable leaves its original alone', async () => {
+  it('in place on a dirty buffer pool: a host-resident input (fresh Adam moments, running statistics) is uploaded, not replaced by a pooled buffer\'s old data', async () => {
+    const sizes = [8, 5, 33];
+    const run = async (backendName: string, dirty: boolean) => {
+      await tf.setBackend(backendName);
+      registerFastKernels(backendName);
+      if (dirty) {
+        // leave freed buffers of every size used below in tfjs's pool, full of 1e6
+        for (const n of sizes.flatMap((c) => [c, 2 * c])) {
+          const junk = tf.add(tf.fill([n], 1e6), tf.scalar(1));
+          await junk.data();
+          junk.dispose();
+        }
+        await tf.scalar(0).data(); // a submit: the freed buffers are in the pool now
+      }
+      // exclusive variables (their source tensors disposed) that stay on the host until the update
+      const exclusiveVariable = (values: Float32Array, trainable: boolean, name: string) => {
+        const t = tf.tensor1d(values);
+        const v = tf.variable(t, trainable, name);
+        t.dispose();
+        return v;
+      };
+      const vars = sizes.map((n, k) => exclusiveVariable(randomValues(n, 300 + k), true, `dirtyPool${backendName}${dirty}${k}`));
+      const optimizer = createAdam(1e-2);
+      const grads = vars.map((v, k) => tf.tensor1d(randomValues(v.size, 310 + k)));
+      optimizer.applyGradients(vars.map((v, k) => ({ name: v.name, tensor: grads[k] })));
+      const bn: BatchNormParams = {
+        gamma: exclusiveVariable(new Float32Array(8).fill(1), true, `dirtyGamma${backendName}${dirty}`),
+        beta: exclusiveVariable(new Float32Array(8), true, `dirtyBeta${backendName}${dirty}`),
+        movingMean: exclusiveVariable(new Float32Array(8), false, `dirtyMean${backendName}${dirty}`),
+        movingVariance: exclusiveVariable(new Float32Array(8).fill(1), false, `dirtyVar${backendName}${dirty}`),
+      };
+      applyBatchNormUpdates([{ bn, mean: tf.tensor1d(randomValues(8, 320)), variance: tf.tensor1d(randomValues(8, 321).map((x) => 1 + x)) }]);
+      const out = await Promise.all([...vars, bn.movingMean, bn.movingVariance].map(async (v) => (await v.data()) as Float32Array));
+      optimizer.dispose();
+      tf.dispose([...vars, ...grads, bn.gamma, bn.beta, bn.movingMean, bn.movingVariance]);
+      return out;
+    };
+    const ref = await run('cpu', false);
+    const got = await run('webgpu', true);
+    expect(gpuErrors).toEqual([]);
+    got.forEach((v, k) => expect(relativeError(v, ref[k]), `tensor ${k}`).toBeLessThanOrEqual(1e-5));
+  });
+
+  it('group Adam in place: a step is ⌈variables / ⌊storage buffers / 3⌋⌉ dispatches, values = cpu, a cloned variable leaves its original alone', async () => {
     const shapes = [[1], [7], [33, 5], [3, 3, 2, 5], [1031], [4, 4]];
     const run = async (backendName: string): Promise<{ values: Float32Array[]; original: Float32Array; groupDispatches: number[] }> => {
       await tf.setBackend(backendName);

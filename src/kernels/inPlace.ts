@@ -56,8 +56,15 @@ export function dispatchInPlace(
   backend.recordAndSubmit(program, views[0], views.slice(1), uniforms);
 }
 
-/** `info` as the output of an in-place update: a new reference to its data; any cached read-back dropped. */
+/**
+ * `info` as the output of an in-place update: a new reference to its data; any cached read-back
+ * dropped. Uploads first: a tensor still on the host (`tf.zeros` moments, a BN running variance of
+ * ones) would otherwise lose its values here and be given a pooled buffer holding another
+ * tensor's old data when the dispatch uploads it (a fresh buffer is zeroed, so this hid until the
+ * pool had a buffer of that size: conv4's Adam diverged at step 2 after other kernels ran).
+ */
 export function inPlaceOutput(backend: WebGPUInternals, info: tf.TensorInfo): tf.TensorInfo {
+  backend.uploadToGPU(info.dataId);
   backend.tensorMap.get(info.dataId).values = null;
   backend.incRef(info.dataId);
   return { dataId: info.dataId, shape: info.shape, dtype: info.dtype };

@@ -11,7 +11,7 @@ import { DENSE_RELU_KERNEL, RELU_BIAS_GRAD_KERNEL } from '../core/denseKernel';
 import { SOFTMAX_CROSS_ENTROPY_KERNEL } from '../core/losses';
 import { ADAM_GROUP_KERNEL, ADAM_KERNEL } from '../core/optimizer';
 import { adamUpdateHost, adamUpdateWebGPU } from './adam';
-import { adamGroupHost } from './adamGroup';
+import { adamGroupHost, adamGroupWebGPU } from './adamGroup';
 import { batchNormInferenceGradWebGPU, batchNormTrainingGradWebGPU, batchNormTrainingWebGPU } from './batchNorm';
 import { combineGradWebGPU, combineWebGPU } from './combine';
 import { captureStock, stockKernel } from './compose';
@@ -44,18 +44,18 @@ const HOST: Record<string, Factory> = {
  * per batch-128 step), so wasm keeps tfjs's Adam.
  */
 /**
- * `adamGroupWebGPU` (the in-place group Adam) is NOT registered on webgpu: with it, conv4 training
- * on SwiftShader diverges from step 2 when other kernels ran on the same device first
- * (`npx vitest run src/kernels/webgpu.test.ts -t 'Conv2DBackpropFilter|conv4 training'` fails, the
- * conv4 test alone passes): an in-place hazard not yet found. Until it is, webgpu runs the
- * per-variable ADAM_KERNEL (2 programs per variable). Its test is skipped with the same reason.
+ * webgpu runs Adam as `adamGroupWebGPU`: every variable of one `applyGradients` call updated in
+ * place, a dispatch per ⌊maxStorageBuffersPerShaderStage / 3⌋ variables (ADAM_KERNEL stays for a
+ * variable that cannot go in place). It was switched off for a while: conv4 training diverged at
+ * step 2 once other kernels had run, because fresh Adam moments still on the host lost their zeros
+ * to a dirty pooled buffer (fixed in inPlace.ts's `inPlaceOutput`; tested in fused.webgpu.test.ts).
  */
 const PLAN: Record<string, Record<string, Factory>> = {
   cpu: { ...HOST, [ADAM_KERNEL]: adamUpdateHost, [ADAM_GROUP_KERNEL]: adamGroupHost },
   wasm: { ...HOST, [tf.BatchMatMul]: batchMatMulTransposeFirst },
   webgpu: {
     [tf.Conv2DBackpropFilter]: conv2DBackpropFilterViaConv, [tf.MaxPoolGrad]: maxPoolGradWebGPU, [tf.AddN]: addNChunkedWebGPU,
-    [ADAM_KERNEL]: adamUpdateWebGPU, [SOFTMAX_CROSS_ENTROPY_KERNEL]: softmaxCrossEntropyWebGPU,
+    [ADAM_KERNEL]: adamUpdateWebGPU, [ADAM_GROUP_KERNEL]: adamGroupWebGPU, [SOFTMAX_CROSS_ENTROPY_KERNEL]: softmaxCrossEntropyWebGPU,
     [BN_TRAINING_KERNEL]: batchNormTrainingWebGPU, [BN_TRAINING_GRAD_KERNEL]: batchNormTrainingGradWebGPU,
     [BN_INFERENCE_GRAD_KERNEL]: batchNormInferenceGradWebGPU, [MOVING_AVERAGE_KERNEL]: movingAverageWebGPU,
     [COMBINE_KERNEL]: combineWebGPU, [COMBINE_GRAD_KERNEL]: combineGradWebGPU,

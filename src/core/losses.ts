@@ -54,6 +54,31 @@ export function l1(tensors: readonly tf.Tensor[]): tf.Scalar {
   return sumAll(tensors.map((t) => tf.sum(tf.abs(t))));
 }
 
+/**
+ * Name of the scaled sum-of-squares kernel: inputs `x<i>` for i < `count` (float32, any shapes),
+ * attrs `{ count, scale }`; output a float32 scalar scale · Σ_i Σ_j x_ij² (no gradient: it gives the
+ * value of a weight decay whose gradient the optimiser folds in, `weightDecayValue`). Registered
+ * by src/kernels on webgpu (one dispatch per few tensors instead of 2 per tensor + a sum + a mul).
+ */
+export const SCALED_SUM_OF_SQUARES_KERNEL = 'ResclScaledSumOfSquares';
+
+/**
+ * The value of `weightDecay(tensors, λ_dec)` = (λ_dec / 2) Σ‖θ‖², for reporting a loss whose decay
+ * gradient the optimiser adds itself (`NamedGradient.decay`); not differentiable where the kernel
+ * runs (call it outside the gradient tape). Through SCALED_SUM_OF_SQUARES_KERNEL where registered.
+ */
+export function weightDecayValue(tensors: readonly tf.Tensor[], lambdaDecay: number): tf.Scalar {
+  if (lambdaDecay === 0 || tensors.length === 0 || !tf.getKernel(SCALED_SUM_OF_SQUARES_KERNEL, tf.getBackend())) return weightDecay(tensors, lambdaDecay);
+  const inputs: tf.NamedTensorMap = {};
+  tensors.forEach((t, i) => { inputs[`x${i}`] = t; });
+  return tf.engine().runKernel(SCALED_SUM_OF_SQUARES_KERNEL, inputs, { count: tensors.length, scale: lambdaDecay / 2 }) as tf.Scalar;
+}
+
+/** Whether `weightDecayValue` runs its fused kernel on the current backend (then a training loop may fold the decay's gradient into Adam). */
+export function canFoldWeightDecay(): boolean {
+  return tf.getKernel(SCALED_SUM_OF_SQUARES_KERNEL, tf.getBackend()) != null;
+}
+
 /** Weight decay (λ_dec / 2) Σ‖θ‖² over the given tensors. */
 export function weightDecay(tensors: readonly tf.Tensor[], lambdaDecay: number): tf.Scalar {
   if (lambdaDecay === 0 || tensors.length === 0) return tf.scalar(0);

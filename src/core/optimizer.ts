@@ -8,6 +8,7 @@
  * optimiser, so both paths share one interface (`AdamOptimizerLike`).
  *
  * Math (tfjs 4.22's AdamOptimizer, step t = 1, 2, ...; g the gradient, θ the variable):
+ *   g ← g + λ_dec·θ   (only with a folded weight decay, `decay` below; else g as given)
  *   m_t = β1·m_{t−1} + (1−β1)·g
  *   v_t = β2·v_{t−1} + (1−β2)·g²
  *   θ_t = θ_{t−1} + (−lr) · (m_t / (1−β1^t)) / (√(v_t / (1−β2^t)) + ε)
@@ -31,7 +32,7 @@ export const ADAM_KERNEL = 'ResclAdamUpdate';
  * Name of the group Adam kernel: every variable of one `applyGradients` call in one kernel call
  * (on webgpu a dispatch per few variables instead of two per variable). Inputs `value<i>`,
  * `moments<i>`, `gradient<i>` for i < `count` (each as for ADAM_KERNEL); attrs `AdamUpdateAttrs`
- * plus `count`; outputs `[value0', moments0', value1', moments1', ...]`, the same numbers as
+ * plus `count` and `decays` (number[count], variable i's `decay`; `decay` itself unused); outputs `[value0', moments0', value1', moments1', ...]`, the same numbers as
  * ADAM_KERNEL per variable. The kernel may update in place: its outputs may be its inputs' own
  * data, so the caller must use the outputs and no longer the inputs. Registered by src/kernels
  * on cpu and webgpu; `FusedAdam` uses it where registered, else ADAM_KERNEL per variable.
@@ -42,6 +43,7 @@ export const ADAM_GROUP_KERNEL = 'ResclAdamGroupUpdate';
  * The fused kernel's attributes: every constant of one Adam step, already rounded to float32 as
  * tfjs rounds them (`Math.fround`), so the kernel does no arithmetic on them in float64.
  * A float32 kernel computes, per element i (each operation rounded to float32, in this order):
+ *   g ← g + (decay·θ) when decay ≠ 0
  *   m' = beta1·m + oneMinusBeta1·g;  v' = beta2·v + oneMinusBeta2·(g·g)
  *   θ' = ((m'/biasCorrection1) / (√(v'/biasCorrection2) + epsilon))·negLearningRate + θ
  */
@@ -62,12 +64,22 @@ export interface AdamUpdateAttrs {
   epsilon: number;
   /** fround(−lr) */
   negLearningRate: number;
+  /**
+   * fround(λ_dec) of a weight decay (λ_dec/2)‖θ‖² folded into the update (g + λ_dec·θ, the gradient
+   * tfjs's autodiff gives that term: ∂/∂θ = fround(λ_dec/2)·2θ, exact), or 0 for none.
+   */
+  decay: number;
 }
+
+/** One variable's gradient for `applyGradients`: `decay` λ_dec folds (λ_dec/2)‖θ‖² in (only where `foldsDecay`). */
+export interface NamedGradient { name: string; tensor: tf.Tensor; decay?: number }
 
 /** What the training loop needs of an optimiser (a subset of tf.Optimizer). */
 export interface AdamOptimizerLike {
   /** One Adam step for each (variable name, gradient) pair; the gradients are not disposed. */
-  applyGradients(list: { name: string; tensor: tf.Tensor }[]): void;
+  applyGradients(list: NamedGradient[]): void;
+  /** whether `applyGradients` honours `decay` (the fused kernels); tfjs's own Adam does not */
+  readonly foldsDecay: boolean;
   /** Frees the optimiser's state (moments). */
   dispose(): void;
   /** true when the fused kernel runs, false for tfjs's own Adam */
@@ -86,6 +98,7 @@ const f32 = Math.fround;
  */
 export class FusedAdam implements AdamOptimizerLike {
   readonly fused = true;
+  readonly foldsDecay = true;
   private readonly moments = new Map<string, tf.Tensor>();
   /** β1^t, β2^t as float32 running products (tfjs: scalar variables multiplied by β each step) */
   private accBeta1 = f32(ADAM_BETA1);
@@ -96,15 +109,15 @@ export class FusedAdam implements AdamOptimizerLike {
     this.epsilon = tf.backend().epsilon();
   }
 
-  applyGradients(list: { name: string; tensor: tf.Tensor }[]): void {
+  applyGradients(list: NamedGradient[]): void {
     const attrs: AdamUpdateAttrs = {
       beta1: f32(ADAM_BETA1), oneMinusBeta1: f32(1 - ADAM_BETA1),
       beta2: f32(ADAM_BETA2), oneMinusBeta2: f32(1 - ADAM_BETA2),
       biasCorrection1: f32(1 - this.accBeta1), biasCorrection2: f32(1 - this.accBeta2),
-      epsilon: f32(this.epsilon), negLearningRate: f32(-this.learningRate),
+      epsilon: f32(this.epsilon), negLearningRate: f32(-this.learningRate), decay: 0,
     };
-    const work: { name: string; value: tf.Variable; moments: tf.Tensor; gradient: tf.Tensor }[] = [];
-    for (const { name, tensor: gradient } of list) {
+    const work: { name: string; value: tf.Variable; moments: tf.Tensor; gradient: tf.Tensor; decay: number }[] = [];
+    for (const { name, tensor: gradient, decay = 0 } of list) {
       const value = tf.engine().registeredVariables[name];
       if (!value) throw new Error(`adam: no variable named '${name}'`);
       let moments = this.moments.get(name);
@@ -116,12 +129,12 @@ export class FusedAdam implements AdamOptimizerLike {
       if (value.dtype !== 'float32' || gradient.dtype !== 'float32' || gradient.size !== value.size) {
         throw new Error(`adam: '${name}' needs float32 value and gradient of one size, got ${value.dtype} [${value.shape}] and ${gradient.dtype} [${gradient.shape}]`);
       }
-      work.push({ name, value, moments, gradient });
+      work.push({ name, value, moments, gradient, decay: f32(decay) });
     }
     const outputs = tf.getKernel(ADAM_GROUP_KERNEL, tf.getBackend())
       ? this.runGroup(work, attrs)
-      : work.map(({ value, moments, gradient }) => tf.engine().runKernel(
-        ADAM_KERNEL, { value, moments, gradient }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[]);
+      : work.map(({ value, moments, gradient, decay }) => tf.engine().runKernel(
+        ADAM_KERNEL, { value, moments, gradient }, { ...attrs, decay } as unknown as tf.NamedAttrMap) as tf.Tensor[]);
     work.forEach(({ name, value, moments }, i) => {
       const [newValue, newMoments] = outputs[i];
       value.assign(newValue);
@@ -134,7 +147,7 @@ export class FusedAdam implements AdamOptimizerLike {
   }
 
   /** One ADAM_GROUP_KERNEL call for every variable with a gradient: [θ', [m'; v']] per variable. */
-  private runGroup(work: { value: tf.Tensor; moments: tf.Tensor; gradient: tf.Tensor }[], attrs: AdamUpdateAttrs): tf.Tensor[][] {
+  private runGroup(work: { value: tf.Tensor; moments: tf.Tensor; gradient: tf.Tensor; decay: number }[], attrs: AdamUpdateAttrs): tf.Tensor[][] {
     if (work.length === 0) return [];
     const inputs: tf.NamedTensorMap = {};
     work.forEach(({ value, moments, gradient }, i) => {
@@ -142,7 +155,7 @@ export class FusedAdam implements AdamOptimizerLike {
       inputs[`moments${i}`] = moments;
       inputs[`gradient${i}`] = gradient;
     });
-    const out = tf.engine().runKernel(ADAM_GROUP_KERNEL, inputs, { ...attrs, count: work.length } as unknown as tf.NamedAttrMap) as tf.Tensor | tf.Tensor[];
+    const out = tf.engine().runKernel(ADAM_GROUP_KERNEL, inputs, { ...attrs, count: work.length, decays: work.map((w) => w.decay) } as unknown as tf.NamedAttrMap) as tf.Tensor | tf.Tensor[];
     const flat = Array.isArray(out) ? out : [out];
     return work.map((_, i) => [flat[2 * i], flat[2 * i + 1]]);
   }
@@ -170,7 +183,11 @@ export function createAdam(learningRate: number): AdamOptimizerLike {
   const stock = tf.train.adam(learningRate, ADAM_BETA1, ADAM_BETA2);
   return {
     fused: false,
-    applyGradients: (list) => stock.applyGradients(list),
+    foldsDecay: false,
+    applyGradients: (list) => {
+      if (list.some((g) => (g.decay ?? 0) !== 0)) throw new Error('adam: tfjs\'s own Adam cannot fold a weight decay (foldsDecay is false)');
+      stock.applyGradients(list.map(({ name, tensor }) => ({ name, tensor })));
+    },
     dispose: () => stock.dispose(),
   };
 }

@@ -18,7 +18,7 @@ import { batchPlan, gatherBatch, stepsFor, type ResidentDataset } from './batche
 import {
   alphaVariables, combinedTargetVariables, forwardCombined, newHead, type CombinedNet, type TargetBatchNormMode,
 } from './combine';
-import { crossEntropy, distillation, ewcPenalty, l1, sumAll, weightDecay } from './losses';
+import { canFoldWeightDecay, crossEntropy, distillation, ewcPenalty, l1, sumAll, weightDecay, weightDecayValue } from './losses';
 import {
   applyBatchNormUpdates, applyHead, decayedVariables, headIndex, plainUnitEvaluator, runTopology,
   trunkTrainableVariables, type BatchNormUpdate, type HeadParams, type Net,
@@ -92,8 +92,18 @@ interface LoopConfig {
   /** steps during which only `warmupVariables` train (phase 'head-warmup') */
   warmupSteps?: number;
   warmupVariables?: tf.Variable[];
-  /** the scalar loss of one batch; BN training forwards push their running-stat updates */
+  /**
+   * the scalar loss of one batch without the weight decay (the loop adds it); BN training
+   * forwards push their running-stat updates
+   */
   loss: (batch: Batch, bnUpdates: BatchNormUpdate[], phase: 'head-warmup' | 'main') => tf.Scalar;
+  /**
+   * the variables of the weight-decay term (λ_dec/2)‖θ‖² (options.weightDecay) added to every
+   * step's loss. Where the backend can (`canFoldWeightDecay` and fused Adam), its gradient λ_dec·θ
+   * is folded into the Adam kernel and its value comes from one fused kernel, outside the tape;
+   * else it is part of the differentiated loss. Same numbers either way (the gradient bit for bit).
+   */
+  decayed: tf.Variable[];
   /** extra batches from other datasets (joint training) */
   extraData?: ResidentDataset[];
   extraLoss?: (batches: Batch[], bnUpdates: BatchNormUpdate[]) => tf.Scalar;
@@ -110,6 +120,10 @@ async function* trainingLoop(cfg: LoopConfig): AsyncGenerator<StageProgress, voi
   const extraPlans = (cfg.extraData ?? []).map((d, i) => batchPlan(d.count, options.batchSize, Number.MAX_SAFE_INTEGER, options.seed + 101 * (i + 1)));
   // The head warm-up never takes more than a tenth of a stage, so short (live) runs still train the trunk.
   const warmupSteps = Math.min(cfg.warmupSteps ?? 0, Math.floor(totalSteps / 10));
+  const decayed = cfg.decayed;
+  const decayedNames = new Set(decayed.map((v) => v.name));
+  const foldDecay = options.weightDecay !== 0 && decayed.length > 0 && canFoldWeightDecay()
+    && optimizers.every((o) => o.optimizer.foldsDecay) && (warmupOptimizer?.optimizer.foldsDecay ?? true);
   const start = performance.now();
   let lastReport = start;
   let samplesSinceReport = 0;
@@ -125,10 +139,13 @@ async function* trainingLoop(cfg: LoopConfig): AsyncGenerator<StageProgress, voi
         const batch = { ...gatherBatch(cfg.data, indices), indices: tf.tensor1d(indices, 'int32') };
         const extras = (cfg.extraData ?? []).map((d, i) => ({ ...gatherBatch(d, extraIndices[i]), indices: tf.tensor1d(extraIndices[i], 'int32') }));
         const varList = phase === 'head-warmup' && cfg.warmupVariables ? cfg.warmupVariables : cfg.groups.flatMap((g) => g.variables);
-        return tf.variableGrads(() => {
+        const taped = tf.variableGrads(() => {
           const main = cfg.loss(batch, bnUpdates, phase);
-          return cfg.extraLoss ? tf.add(main, cfg.extraLoss(extras, bnUpdates)) as tf.Scalar : main;
+          const all = cfg.extraLoss ? tf.add(main, cfg.extraLoss(extras, bnUpdates)) as tf.Scalar : main;
+          return foldDecay ? all : tf.add(all, weightDecay(decayed, options.weightDecay)) as tf.Scalar;
         }, varList);
+        // folded: the decay's value, of θ before this step's update (its gradient is Adam's)
+        return foldDecay ? { value: tf.add(taped.value, weightDecayValue(decayed, options.weightDecay)) as tf.Scalar, grads: taped.grads } : taped;
       });
       // tfjs's Adam (createAdam's fallback) keeps its moments by position in the gradient list, so
       // each optimiser always gets the same variables in the same order (zeros where a variable got
@@ -142,7 +159,7 @@ async function* trainingLoop(cfg: LoopConfig): AsyncGenerator<StageProgress, voi
             tensor = tf.zerosLike(v);
             zeros.push(tensor);
           }
-          return { name: v.name, tensor };
+          return { name: v.name, tensor, decay: foldDecay && decayedNames.has(v.name) ? options.weightDecay : 0 };
         });
         optimizer.applyGradients(list);
         tf.dispose(zeros);
@@ -217,10 +234,10 @@ function trainPlain(
     stage, data, options,
     groups: [{ variables, learningRate: options.learningRate }],
     warmupSteps, warmupVariables: [head.kernel, head.bias],
+    decayed: decayedVariables(net, [head]),
     loss: (b, updates, phase) => {
       const training = trunkTrains && phase === 'main';
-      const logits = applyHead(head, plainFeatures(net, b.x, training, updates));
-      return tf.add(crossEntropy(logits, b.y), weightDecay(decayedVariables(net, [head]), options.weightDecay)) as tf.Scalar;
+      return crossEntropy(applyHead(head, plainFeatures(net, b.x, training, updates)), b.y);
     },
   });
 }
@@ -316,17 +333,14 @@ export async function* trainCombined(c: CombinedNet, data: ResidentDataset, opti
     yield* trainingLoop({
       stage: 'combine', data, options,
       groups: [{ variables: alphas, learningRate: options.alphaLearningRate }, { variables: targetVars, learningRate: options.learningRate }],
+      decayed,
       loss: (b, updates) => {
         const logits = forwardCombined(c, b.x, options.targetBatchNorm, updates);
         const kd: tf.Scalar[] = [];
         for (let h = 0; h < oldCount; h++) kd.push(distillation(tf.gather(sourceTeacher[h], b.indices), logits[h]));
         kd.push(distillation(tf.gather(targetTeacher, b.indices), logits[oldCount]));
         const lambda = lambdaOf();
-        return sumAll([
-          sumAll(kd),
-          tf.mul(l1(alphas), lambda),
-          weightDecay(decayed, options.weightDecay),
-        ]);
+        return tf.add(sumAll(kd), tf.mul(l1(alphas), lambda)) as tf.Scalar;
       },
     });
   } finally {
@@ -355,11 +369,11 @@ export async function* trainLwf(net: Net, taskId: string, data: ResidentDataset,
       stage: 'lwf', data, options,
       groups: [{ variables: trunkTrainableVariables(net).concat(headVariables(net.heads)), learningRate: options.learningRate }],
       warmupSteps: options.headWarmupSteps, warmupVariables: [head.kernel, head.bias],
+      decayed: decayedVariables(net),
       loss: (b, updates, phase) => {
         const f = plainFeatures(net, b.x, phase === 'main', updates);
         const terms: tf.Scalar[] = [crossEntropy(applyHead(head, f), b.y)];
         oldIndices.forEach((h, i) => terms.push(tf.mul(distillation(tf.gather(recorded[i], b.indices), applyHead(net.heads[h], f)), options.lambdaOld)));
-        terms.push(weightDecay(decayedVariables(net), options.weightDecay));
         return sumAll(terms);
       },
     });
@@ -454,13 +468,10 @@ export function trainEwc(net: Net, taskId: string, data: ResidentDataset, memory
     stage: 'ewc', data, options,
     groups: [{ variables: trunkTrainableVariables(net).concat([head.kernel, head.bias]), learningRate: options.learningRate }],
     warmupSteps: options.headWarmupSteps, warmupVariables: [head.kernel, head.bias],
+    decayed: decayedVariables(net, [head]),
     loss: (b, updates, phase) => {
       const logits = applyHead(head, plainFeatures(net, b.x, phase === 'main', updates));
-      return sumAll([
-        crossEntropy(logits, b.y),
-        ewcPenalty(params, memory.anchors, memory.fisher, options.lambdaEwc),
-        weightDecay(decayedVariables(net, [head]), options.weightDecay),
-      ]);
+      return tf.add(crossEntropy(logits, b.y), ewcPenalty(params, memory.anchors, memory.fisher, options.lambdaEwc)) as tf.Scalar;
     },
   });
 }
@@ -477,7 +488,8 @@ export function trainJoint(net: Net, taskIds: string[], data: ResidentDataset[],
   return trainingLoop({
     stage: 'joint', data: data[0], options,
     groups: [{ variables: trunkTrainableVariables(net).concat(headVariables(heads)), learningRate: options.learningRate }],
-    loss: (b, updates) => tf.add(taskLoss(heads[0], b, updates), weightDecay(decayedVariables(net), options.weightDecay)) as tf.Scalar,
+    decayed: decayedVariables(net),
+    loss: (b, updates) => taskLoss(heads[0], b, updates),
     extraData: data.slice(1),
     extraLoss: (batches, updates) => sumAll(batches.map((b, i) => taskLoss(heads[i + 1], b, updates))),
   });

@@ -38,6 +38,31 @@ describe(`fused Adam (${ADAM_KERNEL}) = tf.train.adam over ${STEPS} steps (rel. 
   }
 });
 
+describe(`fused Adam with a folded weight decay = tf.train.adam on g + autodiff of (λ/2)‖θ‖² over ${STEPS} steps`, () => {
+  for (const backendName of ['cpu', 'wasm']) {
+    it.skipIf(backendName === 'wasm' && !wasmOk)(`${backendName}: λ = 0.3 on every other variable (rel. err ≤ ${TOL})`, async () => {
+      const r = await compareAdam(backendName, STEPS, 1e-2, 0.3);
+      expect(tf.getBackend()).toBe(backendName);
+      expect(r.fused).toBe(true);
+      expect(r.value).toBeLessThanOrEqual(TOL);
+      expect(r.m).toBeLessThanOrEqual(TOL);
+      expect(r.v).toBeLessThanOrEqual(TOL);
+    });
+  }
+
+  it('tfjs\'s own Adam refuses a decay it cannot fold (foldsDecay false)', async () => {
+    await tf.setBackend('cpu');
+    restoreStockKernels('cpu');
+    const stock = createAdam(1e-3);
+    expect(stock.foldsDecay).toBe(false);
+    const v = tf.variable(tf.ones([3]), true, 'adamNoFold');
+    const g = tf.ones([3]);
+    expect(() => stock.applyGradients([{ name: v.name, tensor: g, decay: 1e-4 }])).toThrow(/cannot fold a weight decay/);
+    stock.dispose();
+    tf.dispose([v, g]);
+  });
+});
+
 describe('createAdam picks the fused kernel only where it is registered', () => {
   it('is one of the kernels registerFastKernels adds on cpu and webgpu, not on wasm (tfjs-wasm\'s Adam is faster)', () => {
     for (const b of ['cpu', 'webgpu']) expect(fastKernelNames(b)).toContain(ADAM_KERNEL);

@@ -1,13 +1,14 @@
 /**
  * The fused Adam update (`ADAM_KERNEL`, src/core/optimizer.ts): inputs value θ [...shape] (n
  * elements), moments [2, n] = [m; v], gradient g [...shape]; outputs [θ' [...shape], [m'; v'] [2, n]]:
+ *   g ← g + λ_dec·θ (attr `decay` = λ_dec ≠ 0: a folded weight decay),
  *   m' = β1·m + (1−β1)·g,  v' = β2·v + (1−β2)·g²,
  *   θ' = ((m'/(1−β1^t)) / (√(v'/(1−β2^t)) + ε))·(−lr) + θ
  * with the constants as the attrs give them (already float32, see `AdamUpdateAttrs`).
  *
  * cpu / wasm: one loop over the typed arrays, every operation rounded to float32 (`Math.fround`)
  * in tfjs's order, so the result is the one tfjs's own Adam kernels give on these backends.
- * webgpu: two programs (a tfjs WebGPU program has one output): [m'; v'] from ([m; v], g), then
+ * webgpu: two programs (a tfjs WebGPU program has one output): [m'; v'] from ([m; v], g, θ), then
  * θ' from (θ, [m'; v']).
  */
 import type * as tf from '@tensorflow/tfjs';
@@ -45,8 +46,9 @@ export function adamUpdateHost(backendName: string): tf.KernelFunc {
     const thOut = view(backendName, args.backend, outValue);
     const mvOut = view(backendName, args.backend, outMoments);
     const { beta1, oneMinusBeta1, beta2, oneMinusBeta2, biasCorrection1, biasCorrection2, epsilon, negLearningRate } = a;
+    const decay = f(a.decay ?? 0);
     for (let i = 0; i < n; i++) {
-      const gi = g[i];
+      const gi = decay !== 0 ? f(g[i] + f(decay * th[i])) : g[i];
       const m = f(f(mv[i] * beta1) + f(gi * oneMinusBeta1));
       const v = f(f(mv[n + i] * beta2) + f(f(gi * gi) * oneMinusBeta2));
       mvOut[i] = m;
@@ -63,14 +65,18 @@ function adamUniforms(n: number, attrs: AdamUpdateAttrs, names: (keyof AdamUpdat
   return [{ name: 'n', type: 'i32', value: n }, ...names.map((name) => ({ name, type: 'f32' as const, value: attrs[name] }))];
 }
 
-/** [m'; v'] [2, n] from [m; v] [2, n] and g [n]. */
+/** [m'; v'] [2, n] from [m; v] [2, n], g [n] and θ [n] (θ read only for a folded decay). */
 const MOMENTS_BODY = `
         let n = uniforms.n;
+        let k = select(index - n, index, index < n);
+        var gi = g[k];
+        if (uniforms.decay != 0.0) {
+          let d = uniforms.decay * theta[k];
+          gi = gi + d;
+        }
         if (index < n) {
-          let gi = g[index];
           setOutputAtIndex(index, mv[index] * uniforms.beta1 + gi * uniforms.oneMinusBeta1);
         } else {
-          let gi = g[index - n];
           setOutputAtIndex(index, mv[index] * uniforms.beta2 + (gi * gi) * uniforms.oneMinusBeta2);
         }`;
 
@@ -87,8 +93,8 @@ export function adamUpdateWebGPU(): tf.KernelFunc {
     const { value, moments, gradient, n } = checkInputs(args);
     const a = args.attrs as unknown as AdamUpdateAttrs;
     const backend = args.backend as unknown as WebGPUBackend;
-    const newMoments = runFlat(backend, 'resclAdamMoments', [['mv', moments], ['g', flat(gradient, n)]],
-      adamUniforms(n, a, ['beta1', 'oneMinusBeta1', 'beta2', 'oneMinusBeta2']), [2, n], MOMENTS_BODY);
+    const newMoments = runFlat(backend, 'resclAdamMoments', [['mv', moments], ['g', flat(gradient, n)], ['theta', flat(value, n)]],
+      adamUniforms(n, { ...a, decay: a.decay ?? 0 }, ['beta1', 'oneMinusBeta1', 'beta2', 'oneMinusBeta2', 'decay']), [2, n], MOMENTS_BODY);
     const newValue = runFlat(backend, 'resclAdamApply', [['theta', flat(value, n)], ['mv', newMoments]],
       adamUniforms(n, a, ['biasCorrection1', 'biasCorrection2', 'epsilon', 'negLearningRate']), [n], APPLY_BODY);
     // The output was made as [n]; tfjs-webgpu keys data by dataId, so it is θ's shape by relabelling

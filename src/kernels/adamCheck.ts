@@ -3,9 +3,11 @@
  * registerFastKernels leaves it out for speed, so the host loop is still checked on wasm memory);
  * `compareAdam` runs it (core/optimizer.ts `createAdam`) and tfjs's own `tf.train.adam` on cpu
  * over the same seeded variables and gradients and returns the worst relative errors of the values
- * and of both moments.
+ * and of both moments. With `decay` λ, every other variable has a weight decay (λ/2)‖θ‖²: folded
+ * into the fused kernel (`decay`), differentiated by tfjs's autodiff (`weightDecay`) for the reference.
  */
 import * as tf from '@tensorflow/tfjs';
+import { weightDecay } from '../core/losses';
 import { ADAM_KERNEL, createAdam, FusedAdam } from '../core/optimizer';
 import { adamUpdateHost, adamUpdateWebGPU } from './adam';
 import { registerFastKernels } from './register';
@@ -49,7 +51,8 @@ function gradientsAt(step: number): Float32Array[] {
 }
 
 /** Runs `steps` Adam steps at `learningRate` on `backendName` (fused) and on cpu (tfjs's Adam). */
-export async function compareAdam(backendName: string, steps: number, learningRate = 1e-2): Promise<AdamComparison> {
+export async function compareAdam(backendName: string, steps: number, learningRate = 1e-2, decay = 0): Promise<AdamComparison> {
+  const decayOf = (k: number) => (k % 2 === 0 ? decay : 0);
   const initial = ADAM_SHAPES.map((shape, k) => randomValues(shape.reduce((a, b) => a * b, 1), 11 + k));
 
   // Reference: tfjs's own Adam on cpu, moments read with getWeights() ([iterations, m..., v...]).
@@ -58,7 +61,10 @@ export async function compareAdam(backendName: string, steps: number, learningRa
   const stock = tf.train.adam(learningRate);
   const refValues: Float32Array[][] = [];
   for (let s = 0; s < steps; s++) {
-    const grads = gradientsAt(s).map((g, k) => tf.tensor(g, ADAM_SHAPES[k]));
+    const grads = gradientsAt(s).map((g, k) => tf.tidy(() => {
+      const given = tf.tensor(g, ADAM_SHAPES[k]);
+      return decayOf(k) === 0 ? given : tf.add(given, tf.grad((t: tf.Tensor) => weightDecay([t], decayOf(k)))(refVars[k]));
+    }));
     stock.applyGradients(refVars.map((v, k) => ({ name: v.name, tensor: grads[k] })));
     tf.dispose(grads);
     refValues.push(refVars.map((v) => v.dataSync() as Float32Array));
@@ -76,7 +82,7 @@ export async function compareAdam(backendName: string, steps: number, learningRa
   let value = 0;
   for (let s = 0; s < steps; s++) {
     const grads = gradientsAt(s).map((g, k) => tf.tensor(g, ADAM_SHAPES[k]));
-    fused.applyGradients(vars.map((v, k) => ({ name: v.name, tensor: grads[k] })));
+    fused.applyGradients(vars.map((v, k) => ({ name: v.name, tensor: grads[k], decay: decayOf(k) })));
     tf.dispose(grads);
     for (let k = 0; k < vars.length; k++) value = Math.max(value, relativeError(await vars[k].data(), refValues[s][k]));
   }

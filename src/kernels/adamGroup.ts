@@ -19,23 +19,23 @@ import { adamUpdateHost, adamUpdateWebGPU } from './adam';
 import type { KernelArgs } from './compose';
 import { dispatchInPlace, exclusive, IN_PLACE_WORKGROUP as WORKGROUP, inPlaceOutput, MAX_WORKGROUPS, pipelineFor, type WebGPUInternals } from './inPlace';
 
-type GroupAttrs = AdamUpdateAttrs & { count: number };
+type GroupAttrs = AdamUpdateAttrs & { count: number; decays?: number[] };
 
 const FLOATS: (keyof AdamUpdateAttrs)[] = ['beta1', 'oneMinusBeta1', 'beta2', 'oneMinusBeta2', 'biasCorrection1', 'biasCorrection2', 'epsilon', 'negLearningRate'];
 
-interface Item { value: tf.TensorInfo; moments: tf.TensorInfo; gradient: tf.TensorInfo; n: number }
+interface Item { value: tf.TensorInfo; moments: tf.TensorInfo; gradient: tf.TensorInfo; n: number; decay: number }
 
 function items(args: KernelArgs): Item[] {
-  const count = (args.attrs as unknown as GroupAttrs).count;
+  const { count, decays } = args.attrs as unknown as GroupAttrs;
   return Array.from({ length: count }, (_, i) => {
     const value = args.inputs[`value${i}`];
-    return { value, moments: args.inputs[`moments${i}`], gradient: args.inputs[`gradient${i}`], n: value.shape.reduce((a, b) => a * b, 1) };
+    return { value, moments: args.inputs[`moments${i}`], gradient: args.inputs[`gradient${i}`], n: value.shape.reduce((a, b) => a * b, 1), decay: Math.fround(decays?.[i] ?? 0) };
   });
 }
 
-/** The per-variable kernel's inputs for one item. */
+/** The per-variable kernel's inputs for one item (its own `decay`). */
 function single(args: KernelArgs, item: Item): KernelArgs {
-  return { inputs: { value: item.value, moments: item.moments, gradient: item.gradient }, backend: args.backend, attrs: args.attrs };
+  return { inputs: { value: item.value, moments: item.moments, gradient: item.gradient }, backend: args.backend, attrs: { ...args.attrs, decay: item.decay } };
 }
 
 /** The group kernel on cpu: the host loop per variable. */
@@ -50,7 +50,7 @@ export function adamGroupHost(backendName: string): tf.KernelFunc {
 /** WGSL of one chunk of k variables (bindings θ_i, mv_i, g_i at 3i, 3i+1, 3i+2; uniforms last). */
 function shaderCode(k: number): string {
   const range = Array.from({ length: k }, (_, i) => i);
-  const fields = ['pad : i32,', ...range.map((i) => `n${i} : i32,`), ...FLOATS.map((f) => `${f} : f32,`)].join('\n  ');
+  const fields = ['pad : i32,', ...range.map((i) => `n${i} : i32,`), ...FLOATS.map((f) => `${f} : f32,`), ...range.map((i) => `decay${i} : f32,`)].join('\n  ');
   const bindings = range.map((i) => `
 @group(0) @binding(${3 * i}) var<storage, read_write> theta${i} : array<f32>;
 @group(0) @binding(${3 * i + 1}) var<storage, read_write> mv${i} : array<f32>;
@@ -58,7 +58,11 @@ function shaderCode(k: number): string {
   const updates = range.map((i) => `
   if (j < uniforms.n${i}) {
     let n = uniforms.n${i};
-    let gi = g${i}[j];
+    var gi = g${i}[j];
+    if (uniforms.decay${i} != 0.0) {
+      let d = uniforms.decay${i} * theta${i}[j];
+      gi = gi + d;
+    }
     let m = mv${i}[j] * uniforms.beta1 + gi * uniforms.oneMinusBeta1;
     let v = mv${i}[n + j] * uniforms.beta2 + (gi * gi) * uniforms.oneMinusBeta2;
     mv${i}[j] = m;
@@ -85,7 +89,10 @@ fn main(@builtin(global_invocation_id) gid : vec3<u32>) {
 /** One in-place dispatch for `chunk` (every item eligible). */
 function runChunk(backend: WebGPUInternals, chunk: Item[], attrs: GroupAttrs): void {
   const pipeline = pipelineFor(backend.device, `resclAdamGroup${chunk.length}`, () => shaderCode(chunk.length));
-  const uniforms = [...chunk.map((it) => ({ type: 'int32' as const, data: [it.n] })), ...FLOATS.map((f) => ({ type: 'float32' as const, data: [attrs[f]] }))];
+  const uniforms = [
+    ...chunk.map((it) => ({ type: 'int32' as const, data: [it.n] })), ...FLOATS.map((f) => ({ type: 'float32' as const, data: [attrs[f]] })),
+    ...chunk.map((it) => ({ type: 'float32' as const, data: [it.decay] })),
+  ];
   dispatchInPlace(backend, 'resclAdamGroup', pipeline, chunk.flatMap((it) => [it.value, it.moments, it.gradient]), chunk.reduce((a, it) => a + it.n, 0), uniforms);
 }
 

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { combineKernels } from '../core/combineKernel';
 import { denseReluKernels } from '../core/denseKernel';
-import { crossEntropy, crossEntropyComposite } from '../core/losses';
+import { canFoldWeightDecay, crossEntropy, crossEntropyComposite, weightDecayValue } from '../core/losses';
 import { applyBatchNormUpdates, batchNormInference, batchNormInferenceAutodiff, batchNormTraining, batchNormTrainingAutodiff, type BatchNormParams, type BatchNormUpdate } from '../core/nets';
 import { createAdam } from '../core/optimizer';
 import { countDeviceWork } from './deviceWork';
@@ -99,6 +99,31 @@ describe.skipIf(unavailable !== null)(`fused webgpu kernels (SwiftShader here; $
     const b = await lossAndGrad(crossEntropyComposite, logits, labels, [3, 4]);
     expect(Array.from(a.value)).toEqual(Array.from(b.value));
     expect(Array.from(a.grad)).toEqual(Array.from(b.grad));
+  });
+
+  it('scaled sum of squares (a folded weight decay\'s value) = (λ/2) Σ‖θ‖² composite on cpu: 1 to 13 tensors (chained chunks), odd sizes', async () => {
+    const shapes = [[1], [63], [65], [3, 3, 2, 5], [1031], [7, 9], [2], [130], [5, 5, 3, 1], [64], [1], [17, 3], [300]];
+    for (const count of [1, 3, 7, 13]) {
+      const values = shapes.slice(0, count).map((shape, k) => randomValues(shape.reduce((a, b) => a * b, 1), 700 + k));
+      const run = async (backendName: string) => {
+        await tf.setBackend(backendName);
+        registerFastKernels(backendName);
+        const ts = values.map((v, k) => tf.tensor(v, shapes[k]));
+        const before = tf.memory().numTensors;
+        const value = weightDecayValue(ts, 0.02);
+        const out = (await value.data())[0];
+        value.dispose();
+        const leaked = tf.memory().numTensors - before;
+        tf.dispose(ts);
+        return { out, leaked };
+      };
+      const ref = await run('cpu');
+      const got = await run('webgpu');
+      expect(canFoldWeightDecay(), 'the kernel is registered on webgpu').toBe(true);
+      expect(gpuErrors).toEqual([]);
+      expect(got.leaked, 'no leaked tensors').toBe(0);
+      expect(relativeError([got.out], [ref.out]), `${count} tensors: ${got.out} vs ${ref.out}`).toBeLessThanOrEqual(1e-5);
+    }
   });
 
   it('in place on a dirty buffer pool: a host-resident input (fresh Adam moments, running statistics) is uploaded, not replaced by a pooled buffer\'s old data', async () => {

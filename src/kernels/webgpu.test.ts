@@ -94,6 +94,16 @@ describe.skipIf(unavailable !== null)(`webgpu kernels (SwiftShader here; ${unava
     expect(r.v).toBeLessThanOrEqual(1e-5);
   });
 
+  it('fused Adam with a folded weight decay (λ = 0.3 on every other variable) = tf.train.adam on g + autodiff of the decay, 20 steps (rel. err ≤ 1e-5)', async () => {
+    const r = await compareAdam('webgpu', 20, 1e-2, 0.3);
+    expect(tf.getBackend()).toBe('webgpu');
+    expect(gpuErrors).toEqual([]);
+    expect(r.fused).toBe(true);
+    expect(r.value).toBeLessThanOrEqual(1e-5);
+    expect(r.m).toBeLessThanOrEqual(1e-5);
+    expect(r.v).toBeLessThanOrEqual(1e-5);
+  });
+
   it('conv4 training gives the same losses as cpu with tfjs kernels (≤ 1e-3)', async () => {
     const run = async (backendName: string, stock: boolean): Promise<number[]> => {
       await tf.setBackend(backendName);

@@ -38,10 +38,30 @@ export function crossEntropyComposite(logits: tf.Tensor2D, labels: tf.Tensor1D):
 }
 
 /**
+ * Name of the fused distillation kernel (src/kernels registers it on webgpu). Inputs
+ * `{ teacher ŷ [N, K] float32, student z [N, K] float32 }`, attrs `{ temperature T }`; outputs
+ * `[KD [] = T² · (1/N) Σ_r Σ_k q_rk (log q_rk − log p_rk), ∂KD/∂z [N, K] = (T/N) · (p − q)]` with
+ * q = softmax(ŷ/T), p = softmax(z/T). Where it is not registered `distillation` runs the composite.
+ */
+export const DISTILLATION_KERNEL = 'ResclDistillation';
+
+/**
  * Knowledge distillation KD(ŷ, z) = T² · KL(softmax(ŷ/T) ‖ softmax(z/T)), mean over the batch.
- * teacherLogits ŷ [N, K] (constant), studentLogits z [N, K].
+ * teacherLogits ŷ [N, K] (constant), studentLogits z [N, K]. Through `DISTILLATION_KERNEL` where
+ * the backend has it (the gradient comes with the forward), else `distillationComposite`.
  */
 export function distillation(teacherLogits: tf.Tensor2D, studentLogits: tf.Tensor2D, temperature = KD_TEMPERATURE): tf.Scalar {
+  if (!tf.getKernel(DISTILLATION_KERNEL, tf.getBackend())) return distillationComposite(teacherLogits, studentLogits, temperature);
+  const op = tf.customGrad((z: tf.Tensor | tf.GradSaveFunc, save: tf.Tensor | tf.GradSaveFunc) => {
+    const [loss, dz] = tf.engine().runKernel(DISTILLATION_KERNEL, { teacher: teacherLogits, student: z as tf.Tensor }, { temperature }) as tf.Tensor[];
+    (save as tf.GradSaveFunc)([dz]);
+    return { value: loss, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, saved[0]) };
+  });
+  return op(studentLogits) as tf.Scalar;
+}
+
+/** Distillation from tfjs ops (logSoftmax, exp, ...), differentiated by tfjs's autodiff. */
+export function distillationComposite(teacherLogits: tf.Tensor2D, studentLogits: tf.Tensor2D, temperature = KD_TEMPERATURE): tf.Scalar {
   const logq = tf.logSoftmax(tf.div(teacherLogits, temperature));
   const q = tf.exp(logq);
   const logp = tf.logSoftmax(tf.div(studentLogits, temperature));
@@ -55,12 +75,19 @@ export function l1(tensors: readonly tf.Tensor[]): tf.Scalar {
 }
 
 /**
- * Name of the scaled sum-of-squares kernel: inputs `x<i>` for i < `count` (float32, any shapes),
- * attrs `{ count, scale }`; output a float32 scalar scale · Σ_i Σ_j x_ij² (no gradient: it gives the
- * value of a weight decay whose gradient the optimiser folds in, `weightDecayValue`). Registered
- * by src/kernels on webgpu (one dispatch per few tensors instead of 2 per tensor + a sum + a mul).
+ * Name of the scaled power-sum kernel: inputs `x<i>` for i < `count` (float32, any shapes), attrs
+ * `{ count, scale, power }` (power 1 or 2); output a float32 scalar scale · Σ_i Σ_j |x_ij|^power (no
+ * gradient: it gives the value of a penalty whose gradient the optimiser folds in,
+ * `weightDecayValue`, `l1Value`). Registered by src/kernels on webgpu (one dispatch per few tensors
+ * instead of 2 per tensor + a sum + a mul).
  */
-export const SCALED_SUM_OF_SQUARES_KERNEL = 'ResclScaledSumOfSquares';
+export const SCALED_POWER_SUM_KERNEL = 'ResclScaledPowerSum';
+
+function scaledPowerSum(tensors: readonly tf.Tensor[], scale: number, power: 1 | 2): tf.Scalar {
+  const inputs: tf.NamedTensorMap = {};
+  tensors.forEach((t, i) => { inputs[`x${i}`] = t; });
+  return tf.engine().runKernel(SCALED_POWER_SUM_KERNEL, inputs, { count: tensors.length, scale, power }) as tf.Scalar;
+}
 
 /**
  * The value of `weightDecay(tensors, λ_dec)` = (λ_dec / 2) Σ‖θ‖², for reporting a loss whose decay
@@ -68,15 +95,26 @@ export const SCALED_SUM_OF_SQUARES_KERNEL = 'ResclScaledSumOfSquares';
  * runs (call it outside the gradient tape). Through SCALED_SUM_OF_SQUARES_KERNEL where registered.
  */
 export function weightDecayValue(tensors: readonly tf.Tensor[], lambdaDecay: number): tf.Scalar {
-  if (lambdaDecay === 0 || tensors.length === 0 || !tf.getKernel(SCALED_SUM_OF_SQUARES_KERNEL, tf.getBackend())) return weightDecay(tensors, lambdaDecay);
-  const inputs: tf.NamedTensorMap = {};
-  tensors.forEach((t, i) => { inputs[`x${i}`] = t; });
-  return tf.engine().runKernel(SCALED_SUM_OF_SQUARES_KERNEL, inputs, { count: tensors.length, scale: lambdaDecay / 2 }) as tf.Scalar;
+  if (lambdaDecay === 0 || tensors.length === 0 || !canFoldPenalties()) return weightDecay(tensors, lambdaDecay);
+  return scaledPowerSum(tensors, lambdaDecay / 2, 2);
 }
 
-/** Whether `weightDecayValue` runs its fused kernel on the current backend (then a training loop may fold the decay's gradient into Adam). */
-export function canFoldWeightDecay(): boolean {
-  return tf.getKernel(SCALED_SUM_OF_SQUARES_KERNEL, tf.getBackend()) != null;
+/**
+ * The value of λ·‖α‖₁ (`tf.mul(l1(tensors), λ)`), for reporting a loss whose L1 gradient
+ * λ·step(α) (tfjs's: +λ where α > 0, else −λ) the optimiser adds itself (`NamedGradient.l1`); not
+ * differentiable where the kernel runs. Through SCALED_POWER_SUM_KERNEL where registered.
+ */
+export function l1Value(tensors: readonly tf.Tensor[], lambda: number): tf.Scalar {
+  if (lambda === 0 || tensors.length === 0 || !canFoldPenalties()) return tf.mul(l1(tensors), lambda);
+  return scaledPowerSum(tensors, lambda, 1);
+}
+
+/**
+ * Whether `weightDecayValue` and `l1Value` run their fused kernel on the current backend (then a
+ * training loop may fold those penalties' gradients into Adam).
+ */
+export function canFoldPenalties(): boolean {
+  return tf.getKernel(SCALED_POWER_SUM_KERNEL, tf.getBackend()) != null;
 }
 
 /** Weight decay (λ_dec / 2) Σ‖θ‖² over the given tensors. */

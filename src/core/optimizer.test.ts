@@ -86,7 +86,7 @@ describe('createAdam', () => {
       beta1: Math.fround(ADAM_BETA1), oneMinusBeta1: Math.fround(1 - ADAM_BETA1),
       beta2: Math.fround(ADAM_BETA2), oneMinusBeta2: Math.fround(1 - ADAM_BETA2),
       biasCorrection1: Math.fround(1 - Math.fround(ADAM_BETA1)), biasCorrection2: Math.fround(1 - Math.fround(ADAM_BETA2)),
-      epsilon: Math.fround(tf.backend().epsilon()), negLearningRate: Math.fround(-lr), decay: 0,
+      epsilon: Math.fround(tf.backend().epsilon()), negLearningRate: Math.fround(-lr), decay: 0, l1: 0,
     });
     // moments are [2, n] per variable, and each step gets the moments the previous step returned
     expect(calls[0].valueShape).toEqual([4, 3]);

@@ -8,7 +8,7 @@
  * optimiser, so both paths share one interface (`AdamOptimizerLike`).
  *
  * Math (tfjs 4.22's AdamOptimizer, step t = 1, 2, ...; g the gradient, θ the variable):
- *   g ← g + λ_dec·θ   (only with a folded weight decay, `decay` below; else g as given)
+ *   g ← g + λ_dec·θ + λ_1·(θ > 0 ? 1 : −1)   (folded weight decay `decay` and L1 `l1` below; 0 when not folded)
  *   m_t = β1·m_{t−1} + (1−β1)·g
  *   v_t = β2·v_{t−1} + (1−β2)·g²
  *   θ_t = θ_{t−1} + (−lr) · (m_t / (1−β1^t)) / (√(v_t / (1−β2^t)) + ε)
@@ -32,7 +32,7 @@ export const ADAM_KERNEL = 'ResclAdamUpdate';
  * Name of the group Adam kernel: every variable of one `applyGradients` call in one kernel call
  * (on webgpu a dispatch per few variables instead of two per variable). Inputs `value<i>`,
  * `moments<i>`, `gradient<i>` for i < `count` (each as for ADAM_KERNEL); attrs `AdamUpdateAttrs`
- * plus `count` and `decays` (number[count], variable i's `decay`; `decay` itself unused); outputs `[value0', moments0', value1', moments1', ...]`, the same numbers as
+ * plus `count`, `decays` and `l1s` (number[count], variable i's `decay` and `l1`; `decay`, `l1` themselves unused); outputs `[value0', moments0', value1', moments1', ...]`, the same numbers as
  * ADAM_KERNEL per variable. The kernel may update in place: its outputs may be its inputs' own
  * data, so the caller must use the outputs and no longer the inputs. Registered by src/kernels
  * on cpu and webgpu; `FusedAdam` uses it where registered, else ADAM_KERNEL per variable.
@@ -43,7 +43,7 @@ export const ADAM_GROUP_KERNEL = 'ResclAdamGroupUpdate';
  * The fused kernel's attributes: every constant of one Adam step, already rounded to float32 as
  * tfjs rounds them (`Math.fround`), so the kernel does no arithmetic on them in float64.
  * A float32 kernel computes, per element i (each operation rounded to float32, in this order):
- *   g ← g + (decay·θ) when decay ≠ 0
+ *   g ← g + (decay·θ) when decay ≠ 0;  g ← g + (θ > 0 ? l1 : −l1) when l1 ≠ 0
  *   m' = beta1·m + oneMinusBeta1·g;  v' = beta2·v + oneMinusBeta2·(g·g)
  *   θ' = ((m'/biasCorrection1) / (√(v'/biasCorrection2) + epsilon))·negLearningRate + θ
  */
@@ -69,10 +69,18 @@ export interface AdamUpdateAttrs {
    * tfjs's autodiff gives that term: ∂/∂θ = fround(λ_dec/2)·2θ, exact), or 0 for none.
    */
   decay: number;
+  /**
+   * fround(λ) of an L1 term λ‖θ‖₁ folded into the update: g + λ·step(θ), tfjs's gradient of
+   * `tf.abs` (+λ where θ > 0, −λ where θ ≤ 0), or 0 for none.
+   */
+  l1: number;
 }
 
-/** One variable's gradient for `applyGradients`: `decay` λ_dec folds (λ_dec/2)‖θ‖² in (only where `foldsDecay`). */
-export interface NamedGradient { name: string; tensor: tf.Tensor; decay?: number }
+/**
+ * One variable's gradient for `applyGradients`: `decay` λ_dec folds (λ_dec/2)‖θ‖² in, `l1` λ folds
+ * λ‖θ‖₁ in (only where `foldsDecay`).
+ */
+export interface NamedGradient { name: string; tensor: tf.Tensor; decay?: number; l1?: number }
 
 /** What the training loop needs of an optimiser (a subset of tf.Optimizer). */
 export interface AdamOptimizerLike {
@@ -90,6 +98,9 @@ export const ADAM_BETA1 = 0.9;
 export const ADAM_BETA2 = 0.999;
 
 const f32 = Math.fround;
+
+/** One variable's part of a step. */
+interface Work { name: string; value: tf.Variable; moments: tf.Tensor; gradient: tf.Tensor; decay: number; l1: number }
 
 /**
  * Adam as tfjs computes it, with the moments of each variable packed as one [2, n] tensor and one
@@ -114,10 +125,10 @@ export class FusedAdam implements AdamOptimizerLike {
       beta1: f32(ADAM_BETA1), oneMinusBeta1: f32(1 - ADAM_BETA1),
       beta2: f32(ADAM_BETA2), oneMinusBeta2: f32(1 - ADAM_BETA2),
       biasCorrection1: f32(1 - this.accBeta1), biasCorrection2: f32(1 - this.accBeta2),
-      epsilon: f32(this.epsilon), negLearningRate: f32(-this.learningRate), decay: 0,
+      epsilon: f32(this.epsilon), negLearningRate: f32(-this.learningRate), decay: 0, l1: 0,
     };
-    const work: { name: string; value: tf.Variable; moments: tf.Tensor; gradient: tf.Tensor; decay: number }[] = [];
-    for (const { name, tensor: gradient, decay = 0 } of list) {
+    const work: Work[] = [];
+    for (const { name, tensor: gradient, decay = 0, l1 = 0 } of list) {
       const value = tf.engine().registeredVariables[name];
       if (!value) throw new Error(`adam: no variable named '${name}'`);
       let moments = this.moments.get(name);
@@ -129,12 +140,12 @@ export class FusedAdam implements AdamOptimizerLike {
       if (value.dtype !== 'float32' || gradient.dtype !== 'float32' || gradient.size !== value.size) {
         throw new Error(`adam: '${name}' needs float32 value and gradient of one size, got ${value.dtype} [${value.shape}] and ${gradient.dtype} [${gradient.shape}]`);
       }
-      work.push({ name, value, moments, gradient, decay: f32(decay) });
+      work.push({ name, value, moments, gradient, decay: f32(decay), l1: f32(l1) });
     }
     const outputs = tf.getKernel(ADAM_GROUP_KERNEL, tf.getBackend())
       ? this.runGroup(work, attrs)
-      : work.map(({ value, moments, gradient, decay }) => tf.engine().runKernel(
-        ADAM_KERNEL, { value, moments, gradient }, { ...attrs, decay } as unknown as tf.NamedAttrMap) as tf.Tensor[]);
+      : work.map(({ value, moments, gradient, decay, l1 }) => tf.engine().runKernel(
+        ADAM_KERNEL, { value, moments, gradient }, { ...attrs, decay, l1 } as unknown as tf.NamedAttrMap) as tf.Tensor[]);
     work.forEach(({ name, value, moments }, i) => {
       const [newValue, newMoments] = outputs[i];
       value.assign(newValue);
@@ -147,7 +158,7 @@ export class FusedAdam implements AdamOptimizerLike {
   }
 
   /** One ADAM_GROUP_KERNEL call for every variable with a gradient: [θ', [m'; v']] per variable. */
-  private runGroup(work: { value: tf.Tensor; moments: tf.Tensor; gradient: tf.Tensor; decay: number }[], attrs: AdamUpdateAttrs): tf.Tensor[][] {
+  private runGroup(work: Work[], attrs: AdamUpdateAttrs): tf.Tensor[][] {
     if (work.length === 0) return [];
     const inputs: tf.NamedTensorMap = {};
     work.forEach(({ value, moments, gradient }, i) => {
@@ -155,7 +166,7 @@ export class FusedAdam implements AdamOptimizerLike {
       inputs[`moments${i}`] = moments;
       inputs[`gradient${i}`] = gradient;
     });
-    const out = tf.engine().runKernel(ADAM_GROUP_KERNEL, inputs, { ...attrs, count: work.length, decays: work.map((w) => w.decay) } as unknown as tf.NamedAttrMap) as tf.Tensor | tf.Tensor[];
+    const out = tf.engine().runKernel(ADAM_GROUP_KERNEL, inputs, { ...attrs, count: work.length, decays: work.map((w) => w.decay), l1s: work.map((w) => w.l1) } as unknown as tf.NamedAttrMap) as tf.Tensor | tf.Tensor[];
     const flat = Array.isArray(out) ? out : [out];
     return work.map((_, i) => [flat[2 * i], flat[2 * i + 1]]);
   }
@@ -185,7 +196,7 @@ export function createAdam(learningRate: number): AdamOptimizerLike {
     fused: false,
     foldsDecay: false,
     applyGradients: (list) => {
-      if (list.some((g) => (g.decay ?? 0) !== 0)) throw new Error('adam: tfjs\'s own Adam cannot fold a weight decay (foldsDecay is false)');
+      if (list.some((g) => (g.decay ?? 0) !== 0 || (g.l1 ?? 0) !== 0)) throw new Error('adam: tfjs\'s own Adam cannot fold a weight decay or L1 term (foldsDecay is false)');
       stock.applyGradients(list.map(({ name, tensor }) => ({ name, tensor })));
     },
     dispose: () => stock.dispose(),

@@ -18,7 +18,7 @@ import { batchPlan, gatherBatch, stepsFor, type ResidentDataset } from './batche
 import {
   alphaVariables, combinedTargetVariables, forwardCombined, newHead, type CombinedNet, type TargetBatchNormMode,
 } from './combine';
-import { canFoldWeightDecay, crossEntropy, distillation, ewcPenalty, l1, sumAll, weightDecay, weightDecayValue } from './losses';
+import { canFoldPenalties, crossEntropy, distillation, ewcPenalty, l1, l1Value, sumAll, weightDecay, weightDecayValue } from './losses';
 import {
   applyBatchNormUpdates, applyHead, decayedVariables, headIndex, plainUnitEvaluator, runTopology,
   trunkTrainableVariables, type BatchNormUpdate, type HeadParams, type Net,
@@ -93,17 +93,19 @@ interface LoopConfig {
   warmupSteps?: number;
   warmupVariables?: tf.Variable[];
   /**
-   * the scalar loss of one batch without the weight decay (the loop adds it); BN training
-   * forwards push their running-stat updates
+   * the scalar loss of one batch without the weight decay and the L1 term (the loop adds them);
+   * BN training forwards push their running-stat updates
    */
   loss: (batch: Batch, bnUpdates: BatchNormUpdate[], phase: 'head-warmup' | 'main') => tf.Scalar;
   /**
    * the variables of the weight-decay term (λ_dec/2)‖θ‖² (options.weightDecay) added to every
-   * step's loss. Where the backend can (`canFoldWeightDecay` and fused Adam), its gradient λ_dec·θ
+   * step's loss. Where the backend can (`canFoldPenalties` and fused Adam), its gradient λ_dec·θ
    * is folded into the Adam kernel and its value comes from one fused kernel, outside the tape;
    * else it is part of the differentiated loss. Same numbers either way (the gradient bit for bit).
    */
   decayed: tf.Variable[];
+  /** an L1 term weight()·‖v‖₁ over `variables` (weight read once per step), folded like the decay */
+  l1?: { variables: tf.Variable[]; weight: () => number };
   /** extra batches from other datasets (joint training) */
   extraData?: ResidentDataset[];
   extraLoss?: (batches: Batch[], bnUpdates: BatchNormUpdate[]) => tf.Scalar;
@@ -122,8 +124,10 @@ async function* trainingLoop(cfg: LoopConfig): AsyncGenerator<StageProgress, voi
   const warmupSteps = Math.min(cfg.warmupSteps ?? 0, Math.floor(totalSteps / 10));
   const decayed = cfg.decayed;
   const decayedNames = new Set(decayed.map((v) => v.name));
-  const foldDecay = options.weightDecay !== 0 && decayed.length > 0 && canFoldWeightDecay()
-    && optimizers.every((o) => o.optimizer.foldsDecay) && (warmupOptimizer?.optimizer.foldsDecay ?? true);
+  const l1Names = new Set((cfg.l1?.variables ?? []).map((v) => v.name));
+  // Fold the penalties' gradients into Adam (and take their values from one kernel each) where the backend can.
+  const fold = canFoldPenalties() && optimizers.every((o) => o.optimizer.foldsDecay) && (warmupOptimizer?.optimizer.foldsDecay ?? true);
+  const foldDecay = fold && options.weightDecay !== 0 && decayed.length > 0;
   const start = performance.now();
   let lastReport = start;
   let samplesSinceReport = 0;
@@ -135,17 +139,23 @@ async function* trainingLoop(cfg: LoopConfig): AsyncGenerator<StageProgress, voi
       const phase = step < warmupSteps ? 'head-warmup' : 'main';
       const bnUpdates: BatchNormUpdate[] = [];
       const extraIndices = extraPlans.map((p) => p.next().value?.indices ?? new Int32Array(0));
+      const l1Weight = cfg.l1 && cfg.l1.variables.length > 0 ? cfg.l1.weight() : 0;
+      const foldL1 = fold && l1Weight !== 0;
       const { value, grads } = tf.tidy(() => {
         const batch = { ...gatherBatch(cfg.data, indices), indices: tf.tensor1d(indices, 'int32') };
         const extras = (cfg.extraData ?? []).map((d, i) => ({ ...gatherBatch(d, extraIndices[i]), indices: tf.tensor1d(extraIndices[i], 'int32') }));
         const varList = phase === 'head-warmup' && cfg.warmupVariables ? cfg.warmupVariables : cfg.groups.flatMap((g) => g.variables);
         const taped = tf.variableGrads(() => {
           const main = cfg.loss(batch, bnUpdates, phase);
-          const all = cfg.extraLoss ? tf.add(main, cfg.extraLoss(extras, bnUpdates)) as tf.Scalar : main;
+          let all = cfg.extraLoss ? tf.add(main, cfg.extraLoss(extras, bnUpdates)) as tf.Scalar : main;
+          if (cfg.l1 && !foldL1) all = tf.add(all, tf.mul(l1(cfg.l1.variables), l1Weight));
           return foldDecay ? all : tf.add(all, weightDecay(decayed, options.weightDecay)) as tf.Scalar;
         }, varList);
-        // folded: the decay's value, of θ before this step's update (its gradient is Adam's)
-        return foldDecay ? { value: tf.add(taped.value, weightDecayValue(decayed, options.weightDecay)) as tf.Scalar, grads: taped.grads } : taped;
+        // folded: the penalties' values, of θ before this step's update (their gradients are Adam's)
+        let value = taped.value;
+        if (foldL1) value = tf.add(value, l1Value(cfg.l1!.variables, l1Weight));
+        if (foldDecay) value = tf.add(value, weightDecayValue(decayed, options.weightDecay));
+        return { value, grads: taped.grads };
       });
       // tfjs's Adam (createAdam's fallback) keeps its moments by position in the gradient list, so
       // each optimiser always gets the same variables in the same order (zeros where a variable got
@@ -159,7 +169,11 @@ async function* trainingLoop(cfg: LoopConfig): AsyncGenerator<StageProgress, voi
             tensor = tf.zerosLike(v);
             zeros.push(tensor);
           }
-          return { name: v.name, tensor, decay: foldDecay && decayedNames.has(v.name) ? options.weightDecay : 0 };
+          return {
+            name: v.name, tensor,
+            decay: foldDecay && decayedNames.has(v.name) ? options.weightDecay : 0,
+            l1: foldL1 && l1Names.has(v.name) ? l1Weight : 0,
+          };
         });
         optimizer.applyGradients(list);
         tf.dispose(zeros);
@@ -334,13 +348,13 @@ export async function* trainCombined(c: CombinedNet, data: ResidentDataset, opti
       stage: 'combine', data, options,
       groups: [{ variables: alphas, learningRate: options.alphaLearningRate }, { variables: targetVars, learningRate: options.learningRate }],
       decayed,
+      l1: { variables: alphas, weight: lambdaOf },
       loss: (b, updates) => {
         const logits = forwardCombined(c, b.x, options.targetBatchNorm, updates);
         const kd: tf.Scalar[] = [];
         for (let h = 0; h < oldCount; h++) kd.push(distillation(tf.gather(sourceTeacher[h], b.indices), logits[h]));
         kd.push(distillation(tf.gather(targetTeacher, b.indices), logits[oldCount]));
-        const lambda = lambdaOf();
-        return tf.add(sumAll(kd), tf.mul(l1(alphas), lambda)) as tf.Scalar;
+        return sumAll(kd);
       },
     });
   } finally {

@@ -2,6 +2,7 @@
  * The fused Adam update (`ADAM_KERNEL`, src/core/optimizer.ts): inputs value θ [...shape] (n
  * elements), moments [2, n] = [m; v], gradient g [...shape]; outputs [θ' [...shape], [m'; v'] [2, n]]:
  *   g ← g + λ_dec·θ (attr `decay` = λ_dec ≠ 0: a folded weight decay),
+ *   g ← g + (θ > 0 ? λ : −λ) (attr `l1` = λ ≠ 0: a folded L1 term, tfjs's gradient of abs),
  *   m' = β1·m + (1−β1)·g,  v' = β2·v + (1−β2)·g²,
  *   θ' = ((m'/(1−β1^t)) / (√(v'/(1−β2^t)) + ε))·(−lr) + θ
  * with the constants as the attrs give them (already float32, see `AdamUpdateAttrs`).
@@ -47,8 +48,10 @@ export function adamUpdateHost(backendName: string): tf.KernelFunc {
     const mvOut = view(backendName, args.backend, outMoments);
     const { beta1, oneMinusBeta1, beta2, oneMinusBeta2, biasCorrection1, biasCorrection2, epsilon, negLearningRate } = a;
     const decay = f(a.decay ?? 0);
+    const l1 = f(a.l1 ?? 0);
     for (let i = 0; i < n; i++) {
-      const gi = decay !== 0 ? f(g[i] + f(decay * th[i])) : g[i];
+      let gi = decay !== 0 ? f(g[i] + f(decay * th[i])) : g[i];
+      if (l1 !== 0) gi = f(gi + (th[i] > 0 ? l1 : -l1));
       const m = f(f(mv[i] * beta1) + f(gi * oneMinusBeta1));
       const v = f(f(mv[n + i] * beta2) + f(f(gi * gi) * oneMinusBeta2));
       mvOut[i] = m;
@@ -74,6 +77,7 @@ const MOMENTS_BODY = `
           let d = uniforms.decay * theta[k];
           gi = gi + d;
         }
+        if (uniforms.l1 != 0.0) { gi = gi + select(-uniforms.l1, uniforms.l1, theta[k] > 0.0); }
         if (index < n) {
           setOutputAtIndex(index, mv[index] * uniforms.beta1 + gi * uniforms.oneMinusBeta1);
         } else {
@@ -94,7 +98,7 @@ export function adamUpdateWebGPU(): tf.KernelFunc {
     const a = args.attrs as unknown as AdamUpdateAttrs;
     const backend = args.backend as unknown as WebGPUBackend;
     const newMoments = runFlat(backend, 'resclAdamMoments', [['mv', moments], ['g', flat(gradient, n)], ['theta', flat(value, n)]],
-      adamUniforms(n, { ...a, decay: a.decay ?? 0 }, ['beta1', 'oneMinusBeta1', 'beta2', 'oneMinusBeta2', 'decay']), [2, n], MOMENTS_BODY);
+      adamUniforms(n, { ...a, decay: a.decay ?? 0, l1: a.l1 ?? 0 }, ['beta1', 'oneMinusBeta1', 'beta2', 'oneMinusBeta2', 'decay', 'l1']), [2, n], MOMENTS_BODY);
     const newValue = runFlat(backend, 'resclAdamApply', [['theta', flat(value, n)], ['mv', newMoments]],
       adamUniforms(n, a, ['biasCorrection1', 'biasCorrection2', 'epsilon', 'negLearningRate']), [n], APPLY_BODY);
     // The output was made as [n]; tfjs-webgpu keys data by dataId, so it is θ's shape by relabelling

@@ -3,11 +3,12 @@
  * registerFastKernels leaves it out for speed, so the host loop is still checked on wasm memory);
  * `compareAdam` runs it (core/optimizer.ts `createAdam`) and tfjs's own `tf.train.adam` on cpu
  * over the same seeded variables and gradients and returns the worst relative errors of the values
- * and of both moments. With `decay` λ, every other variable has a weight decay (λ/2)‖θ‖²: folded
- * into the fused kernel (`decay`), differentiated by tfjs's autodiff (`weightDecay`) for the reference.
+ * and of both moments. With `decay` λ, every other variable has a weight decay (λ/2)‖θ‖², and with
+ * `l1Weight` the others an L1 term: folded into the fused kernel (`decay`, `l1`), differentiated by
+ * tfjs's autodiff (`weightDecay`, `l1`) for the reference.
  */
 import * as tf from '@tensorflow/tfjs';
-import { weightDecay } from '../core/losses';
+import { l1, weightDecay } from '../core/losses';
 import { ADAM_KERNEL, createAdam, FusedAdam } from '../core/optimizer';
 import { adamUpdateHost, adamUpdateWebGPU } from './adam';
 import { registerFastKernels } from './register';
@@ -51,8 +52,9 @@ function gradientsAt(step: number): Float32Array[] {
 }
 
 /** Runs `steps` Adam steps at `learningRate` on `backendName` (fused) and on cpu (tfjs's Adam). */
-export async function compareAdam(backendName: string, steps: number, learningRate = 1e-2, decay = 0): Promise<AdamComparison> {
+export async function compareAdam(backendName: string, steps: number, learningRate = 1e-2, decay = 0, l1Weight = 0): Promise<AdamComparison> {
   const decayOf = (k: number) => (k % 2 === 0 ? decay : 0);
+  const l1Of = (k: number) => (k % 2 === 1 ? l1Weight : 0);
   const initial = ADAM_SHAPES.map((shape, k) => randomValues(shape.reduce((a, b) => a * b, 1), 11 + k));
 
   // Reference: tfjs's own Adam on cpu, moments read with getWeights() ([iterations, m..., v...]).
@@ -63,7 +65,9 @@ export async function compareAdam(backendName: string, steps: number, learningRa
   for (let s = 0; s < steps; s++) {
     const grads = gradientsAt(s).map((g, k) => tf.tidy(() => {
       const given = tf.tensor(g, ADAM_SHAPES[k]);
-      return decayOf(k) === 0 ? given : tf.add(given, tf.grad((t: tf.Tensor) => weightDecay([t], decayOf(k)))(refVars[k]));
+      if (decayOf(k) !== 0) return tf.add(given, tf.grad((t: tf.Tensor) => weightDecay([t], decayOf(k)))(refVars[k]));
+      if (l1Of(k) !== 0) return tf.add(given, tf.grad((t: tf.Tensor) => tf.mul(l1([t]), l1Of(k)))(refVars[k]));
+      return given;
     }));
     stock.applyGradients(refVars.map((v, k) => ({ name: v.name, tensor: grads[k] })));
     tf.dispose(grads);
@@ -82,7 +86,7 @@ export async function compareAdam(backendName: string, steps: number, learningRa
   let value = 0;
   for (let s = 0; s < steps; s++) {
     const grads = gradientsAt(s).map((g, k) => tf.tensor(g, ADAM_SHAPES[k]));
-    fused.applyGradients(vars.map((v, k) => ({ name: v.name, tensor: grads[k], decay: decayOf(k) })));
+    fused.applyGradients(vars.map((v, k) => ({ name: v.name, tensor: grads[k], decay: decayOf(k), l1: l1Of(k) })));
     tf.dispose(grads);
     for (let k = 0; k < vars.length; k++) value = Math.max(value, relativeError(await vars[k].data(), refValues[s][k]));
   }

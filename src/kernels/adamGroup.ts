@@ -19,23 +19,23 @@ import { adamUpdateHost, adamUpdateWebGPU } from './adam';
 import type { KernelArgs } from './compose';
 import { dispatchInPlace, exclusive, IN_PLACE_WORKGROUP as WORKGROUP, inPlaceOutput, MAX_WORKGROUPS, pipelineFor, type WebGPUInternals } from './inPlace';
 
-type GroupAttrs = AdamUpdateAttrs & { count: number; decays?: number[] };
+type GroupAttrs = AdamUpdateAttrs & { count: number; decays?: number[]; l1s?: number[] };
 
 const FLOATS: (keyof AdamUpdateAttrs)[] = ['beta1', 'oneMinusBeta1', 'beta2', 'oneMinusBeta2', 'biasCorrection1', 'biasCorrection2', 'epsilon', 'negLearningRate'];
 
-interface Item { value: tf.TensorInfo; moments: tf.TensorInfo; gradient: tf.TensorInfo; n: number; decay: number }
+interface Item { value: tf.TensorInfo; moments: tf.TensorInfo; gradient: tf.TensorInfo; n: number; decay: number; l1: number }
 
 function items(args: KernelArgs): Item[] {
-  const { count, decays } = args.attrs as unknown as GroupAttrs;
+  const { count, decays, l1s } = args.attrs as unknown as GroupAttrs;
   return Array.from({ length: count }, (_, i) => {
     const value = args.inputs[`value${i}`];
-    return { value, moments: args.inputs[`moments${i}`], gradient: args.inputs[`gradient${i}`], n: value.shape.reduce((a, b) => a * b, 1), decay: Math.fround(decays?.[i] ?? 0) };
+    return { value, moments: args.inputs[`moments${i}`], gradient: args.inputs[`gradient${i}`], n: value.shape.reduce((a, b) => a * b, 1), decay: Math.fround(decays?.[i] ?? 0), l1: Math.fround(l1s?.[i] ?? 0) };
   });
 }
 
 /** The per-variable kernel's inputs for one item (its own `decay`). */
 function single(args: KernelArgs, item: Item): KernelArgs {
-  return { inputs: { value: item.value, moments: item.moments, gradient: item.gradient }, backend: args.backend, attrs: { ...args.attrs, decay: item.decay } };
+  return { inputs: { value: item.value, moments: item.moments, gradient: item.gradient }, backend: args.backend, attrs: { ...args.attrs, decay: item.decay, l1: item.l1 } };
 }
 
 /** The group kernel on cpu: the host loop per variable. */
@@ -50,7 +50,7 @@ export function adamGroupHost(backendName: string): tf.KernelFunc {
 /** WGSL of one chunk of k variables (bindings θ_i, mv_i, g_i at 3i, 3i+1, 3i+2; uniforms last). */
 function shaderCode(k: number): string {
   const range = Array.from({ length: k }, (_, i) => i);
-  const fields = ['pad : i32,', ...range.map((i) => `n${i} : i32,`), ...FLOATS.map((f) => `${f} : f32,`), ...range.map((i) => `decay${i} : f32,`)].join('\n  ');
+  const fields = ['pad : i32,', ...range.map((i) => `n${i} : i32,`), ...FLOATS.map((f) => `${f} : f32,`), ...range.map((i) => `decay${i} : f32,`), ...range.map((i) => `l1_${i} : f32,`)].join('\n  ');
   const bindings = range.map((i) => `
 @group(0) @binding(${3 * i}) var<storage, read_write> theta${i} : array<f32>;
 @group(0) @binding(${3 * i + 1}) var<storage, read_write> mv${i} : array<f32>;
@@ -63,6 +63,7 @@ function shaderCode(k: number): string {
       let d = uniforms.decay${i} * theta${i}[j];
       gi = gi + d;
     }
+    if (uniforms.l1_${i} != 0.0) { gi = gi + select(-uniforms.l1_${i}, uniforms.l1_${i}, theta${i}[j] > 0.0); }
     let m = mv${i}[j] * uniforms.beta1 + gi * uniforms.oneMinusBeta1;
     let v = mv${i}[n + j] * uniforms.beta2 + (gi * gi) * uniforms.oneMinusBeta2;
     mv${i}[j] = m;
@@ -91,7 +92,7 @@ function runChunk(backend: WebGPUInternals, chunk: Item[], attrs: GroupAttrs): v
   const pipeline = pipelineFor(backend.device, `resclAdamGroup${chunk.length}`, () => shaderCode(chunk.length));
   const uniforms = [
     ...chunk.map((it) => ({ type: 'int32' as const, data: [it.n] })), ...FLOATS.map((f) => ({ type: 'float32' as const, data: [attrs[f]] })),
-    ...chunk.map((it) => ({ type: 'float32' as const, data: [it.decay] })),
+    ...chunk.map((it) => ({ type: 'float32' as const, data: [it.decay] })), ...chunk.map((it) => ({ type: 'float32' as const, data: [it.l1] })),
   ];
   dispatchInPlace(backend, 'resclAdamGroup', pipeline, chunk.flatMap((it) => [it.value, it.moments, it.gradient]), chunk.reduce((a, it) => a + it.n, 0), uniforms);
 }

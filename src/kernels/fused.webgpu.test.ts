@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { combineKernels } from '../core/combineKernel';
 import { denseReluKernels } from '../core/denseKernel';
-import { canFoldWeightDecay, crossEntropy, crossEntropyComposite, weightDecayValue } from '../core/losses';
+import { canFoldPenalties, crossEntropy, crossEntropyComposite, distillation, l1Value, weightDecayValue } from '../core/losses';
 import { applyBatchNormUpdates, batchNormInference, batchNormInferenceAutodiff, batchNormTraining, batchNormTrainingAutodiff, type BatchNormParams, type BatchNormUpdate } from '../core/nets';
 import { createAdam } from '../core/optimizer';
 import { countDeviceWork } from './deviceWork';
@@ -101,7 +101,27 @@ describe.skipIf(unavailable !== null)(`fused webgpu kernels (SwiftShader here; $
     expect(Array.from(a.grad)).toEqual(Array.from(b.grad));
   });
 
-  it('scaled sum of squares (a folded weight decay\'s value) = (λ/2) Σ‖θ‖² composite on cpu: 1 to 13 tensors (chained chunks), odd sizes', async () => {
+  it('distillation T²·KL(softmax(ŷ/T) ‖ softmax(z/T)): value and ∂z = tfjs autodiff of the composite on cpu (batch 1, odd sizes, T = 1, 2, 3.5)', async () => {
+    const cases: [number, number, number][] = [[1, 2, 2], [7, 10, 2], [5, 3, 1], [33, 11, 3.5], [2, 1, 2]];
+    for (const [i, [n, k, temperature]] of cases.entries()) {
+      const teacher = randomValues(n * k, 500 + i).map((x) => 4 * x);
+      const student = randomValues(n * k, 600 + i).map((x) => 3 * x);
+      const run = async (backendName: string) => {
+        await tf.setBackend(backendName);
+        registerFastKernels(backendName);
+        const t = tf.tensor2d(teacher, [n, k]);
+        const z = tf.tensor2d(student, [n, k]);
+        const r = await valueAndGradsOf((zz) => distillation(t, zz as tf.Tensor2D, temperature), [z]);
+        tf.dispose([t, z]);
+        return r;
+      };
+      const ref = await run('cpu');
+      const got = await run('webgpu');
+      expectSame(`KD ${n}x${k} T=${temperature}`, got, ref, ['∂z']);
+    }
+  });
+
+  it('scaled power sums (folded penalties\' values) = (λ/2) Σ‖θ‖² and λ Σ|θ| composites on cpu: 1 to 13 tensors (chained chunks), odd sizes', async () => {
     const shapes = [[1], [63], [65], [3, 3, 2, 5], [1031], [7, 9], [2], [130], [5, 5, 3, 1], [64], [1], [17, 3], [300]];
     for (const count of [1, 3, 7, 13]) {
       const values = shapes.slice(0, count).map((shape, k) => randomValues(shape.reduce((a, b) => a * b, 1), 700 + k));
@@ -110,19 +130,19 @@ describe.skipIf(unavailable !== null)(`fused webgpu kernels (SwiftShader here; $
         registerFastKernels(backendName);
         const ts = values.map((v, k) => tf.tensor(v, shapes[k]));
         const before = tf.memory().numTensors;
-        const value = weightDecayValue(ts, 0.02);
-        const out = (await value.data())[0];
-        value.dispose();
+        const penalties = [weightDecayValue(ts, 0.02), l1Value(ts, 0.3)];
+        const out = await Promise.all(penalties.map(async (p) => (await p.data())[0]));
+        tf.dispose(penalties);
         const leaked = tf.memory().numTensors - before;
         tf.dispose(ts);
         return { out, leaked };
       };
       const ref = await run('cpu');
       const got = await run('webgpu');
-      expect(canFoldWeightDecay(), 'the kernel is registered on webgpu').toBe(true);
+      expect(canFoldPenalties(), 'the kernel is registered on webgpu').toBe(true);
       expect(gpuErrors).toEqual([]);
       expect(got.leaked, 'no leaked tensors').toBe(0);
-      expect(relativeError([got.out], [ref.out]), `${count} tensors: ${got.out} vs ${ref.out}`).toBeLessThanOrEqual(1e-5);
+      expect(relativeError(got.out, ref.out), `${count} tensors: ${got.out} vs ${ref.out}`).toBeLessThanOrEqual(1e-5);
     }
   });
 

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { BN_INFERENCE_GRAD_KERNEL, BN_TRAINING_GRAD_KERNEL, BN_TRAINING_KERNEL, MOVING_AVERAGE_KERNEL } from '../core/batchNormKernel';
 import { COMBINE_GRAD_KERNEL, COMBINE_KERNEL } from '../core/combineKernel';
 import { DENSE_RELU_KERNEL, RELU_BIAS_GRAD_KERNEL } from '../core/denseKernel';
-import { SCALED_SUM_OF_SQUARES_KERNEL, SOFTMAX_CROSS_ENTROPY_KERNEL } from '../core/losses';
+import { DISTILLATION_KERNEL, SCALED_POWER_SUM_KERNEL, SOFTMAX_CROSS_ENTROPY_KERNEL } from '../core/losses';
 import { ADAM_GROUP_KERNEL, ADAM_KERNEL } from '../core/optimizer';
 import { adamUpdateHost, adamUpdateWebGPU } from './adam';
 import { adamGroupHost, adamGroupWebGPU } from './adamGroup';
@@ -17,9 +17,10 @@ import { combineGradWebGPU, combineWebGPU } from './combine';
 import { captureStock, stockKernel } from './compose';
 import { denseReluWebGPU, reluBiasGradWebGPU } from './dense';
 import { softmaxCrossEntropyWebGPU } from './crossEntropy';
+import { distillationWebGPU } from './distillation';
 import { conv2DBackpropFilterViaConv, conv2DBackpropInputViaConv } from './convGrad';
 import { movingAverageWebGPU } from './movingAverage';
-import { scaledSumOfSquaresWebGPU } from './sumOfSquares';
+import { scaledPowerSumWebGPU } from './powerSum';
 import { addNChunkedWebGPU, maxPoolGradWebGPU } from './webgpuKernels';
 import { batchMatMulTransposeFirst, maxPoolGradHost, reduceLeadingHost, tileHost } from './hostKernels';
 
@@ -61,7 +62,7 @@ const PLAN: Record<string, Record<string, Factory>> = {
     [BN_INFERENCE_GRAD_KERNEL]: batchNormInferenceGradWebGPU, [MOVING_AVERAGE_KERNEL]: movingAverageWebGPU,
     [COMBINE_KERNEL]: combineWebGPU, [COMBINE_GRAD_KERNEL]: combineGradWebGPU,
     [DENSE_RELU_KERNEL]: denseReluWebGPU, [RELU_BIAS_GRAD_KERNEL]: reluBiasGradWebGPU,
-    [SCALED_SUM_OF_SQUARES_KERNEL]: scaledSumOfSquaresWebGPU,
+    [SCALED_POWER_SUM_KERNEL]: scaledPowerSumWebGPU, [DISTILLATION_KERNEL]: distillationWebGPU,
   },
 };
 

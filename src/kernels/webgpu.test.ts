@@ -94,8 +94,8 @@ describe.skipIf(unavailable !== null)(`webgpu kernels (SwiftShader here; ${unava
     expect(r.v).toBeLessThanOrEqual(1e-5);
   });
 
-  it('fused Adam with a folded weight decay (λ = 0.3 on every other variable) = tf.train.adam on g + autodiff of the decay, 20 steps (rel. err ≤ 1e-5)', async () => {
-    const r = await compareAdam('webgpu', 20, 1e-2, 0.3);
+  it('fused Adam with a folded weight decay (λ = 0.3 on every other variable) and L1 (λ = 0.05 on the rest) = tf.train.adam on g + autodiff of the decay, 20 steps (rel. err ≤ 1e-5)', async () => {
+    const r = await compareAdam('webgpu', 20, 1e-2, 0.3, 0.05);
     expect(tf.getBackend()).toBe('webgpu');
     expect(gpuErrors).toEqual([]);
     expect(r.fused).toBe(true);

@@ -1,6 +1,6 @@
 /**
- * `SCALED_SUM_OF_SQUARES_KERNEL` (src/core/losses.ts): scale · Σ_i Σ_j x_ij² as a float32 scalar,
- * the value of a folded weight decay. webgpu: one workgroup per dispatch, each of its
+ * `SCALED_POWER_SUM_KERNEL` (src/core/losses.ts): scale · Σ_i Σ_j |x_ij|^p (p = 1 or 2) as a
+ * float32 scalar, the value of a folded weight decay (p = 2) or L1 term (p = 1). webgpu: one workgroup per dispatch, each of its
  * IN_PLACE_WORKGROUP invocations summing a strided share of every input of the chunk, then a tree
  * reduction in workgroup memory; one dispatch per chunk of (storage buffers − 2) inputs, each chunk
  * after the first adding the previous chunk's partial sum (bound as `prev`). cpu and wasm do not
@@ -10,15 +10,15 @@ import type * as tf from '@tensorflow/tfjs';
 import type { KernelArgs } from './compose';
 import { dispatchInPlace, IN_PLACE_WORKGROUP as WORKGROUP, pipelineFor, type WebGPUInternals } from './inPlace';
 
-interface Attrs { count: number; scale: number }
+interface Attrs { count: number; scale: number; power: number }
 
 /** WGSL of one chunk of k inputs (output at binding 0, inputs 1..k, `prev` at k+1 when chained). */
-function shaderCode(k: number, chained: boolean): string {
+function shaderCode(k: number, chained: boolean, power: number): string {
   const range = Array.from({ length: k }, (_, i) => i);
   const bindings = range.map((i) => `
 @group(0) @binding(${i + 1}) var<storage, read> x${i} : array<f32>;`).join('');
   const loops = range.map((i) => `
-  for (var j = ti; j < uniforms.n${i}; j = j + ${WORKGROUP}) { let v = x${i}[j]; sum = sum + v * v; }`).join('');
+  for (var j = ti; j < uniforms.n${i}; j = j + ${WORKGROUP}) { let v = x${i}[j]; sum = sum + ${power === 1 ? 'abs(v)' : 'v * v'}; }`).join('');
   return `
 struct Uniforms {
   pad : i32,
@@ -45,14 +45,15 @@ fn main(@builtin(local_invocation_index) t : u32) {
 }
 
 /** The kernel on webgpu. */
-export function scaledSumOfSquaresWebGPU(): tf.KernelFunc {
+export function scaledPowerSumWebGPU(): tf.KernelFunc {
   return (raw) => {
     const args = raw as unknown as KernelArgs;
-    const { count, scale } = args.attrs as unknown as Attrs;
+    const { count, scale, power } = args.attrs as unknown as Attrs;
+    if (power !== 1 && power !== 2) throw new Error(`ResclScaledPowerSum: power must be 1 or 2, got ${power}`);
     const backend = args.backend as unknown as WebGPUInternals & { makeTensorInfo(shape: number[], dtype: string): tf.TensorInfo };
     const inputs = Array.from({ length: count }, (_, i) => args.inputs[`x${i}`]);
     for (const x of inputs) {
-      if (x.dtype !== 'float32') throw new Error(`ResclScaledSumOfSquares: expected float32 inputs, got ${x.dtype} [${x.shape}]`);
+      if (x.dtype !== 'float32') throw new Error(`ResclScaledPowerSum: expected float32 inputs, got ${x.dtype} [${x.shape}]`);
     }
     const perChunk = Math.max(1, backend.device.limits.maxStorageBuffersPerShaderStage - 2);
     let previous: tf.TensorInfo | null = null;
@@ -60,12 +61,12 @@ export function scaledSumOfSquaresWebGPU(): tf.KernelFunc {
       const chunk = inputs.slice(start, start + perChunk);
       const chained = previous !== null;
       const out = backend.makeTensorInfo([], 'float32');
-      const pipeline = pipelineFor(backend.device, `resclSumOfSquares${chunk.length}${chained ? 'c' : ''}`, () => shaderCode(chunk.length, chained));
+      const pipeline = pipelineFor(backend.device, `resclPowerSum${power}_${chunk.length}${chained ? 'c' : ''}`, () => shaderCode(chunk.length, chained, power));
       const uniforms = [
         ...chunk.map((x) => ({ type: 'int32' as const, data: [x.shape.reduce((a, b) => a * b, 1)] })),
         { type: 'float32' as const, data: [scale] },
       ];
-      dispatchInPlace(backend, 'resclSumOfSquares', pipeline, [out, ...chunk, ...(previous ? [previous] : [])], WORKGROUP, uniforms);
+      dispatchInPlace(backend, 'resclPowerSum', pipeline, [out, ...chunk, ...(previous ? [previous] : [])], WORKGROUP, uniforms);
       if (previous) (backend as unknown as { disposeData(id: object): void }).disposeData(previous.dataId);
       previous = out;
     }

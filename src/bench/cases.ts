@@ -26,6 +26,8 @@ interface Timing {
   /** dispatches per step by program name (webgpu only) */
   dispatchesByProgram: Record<string, number> | null;
   top: KernelTime[];
+  /** the stage's pipeline warm-up (StageProgress.compileMs), if one ran */
+  compileMs: number | null;
 }
 
 /**
@@ -62,12 +64,17 @@ async function timeSteps(makeStage: StageFactory, batch: number, warmup: number,
   const stage = makeStage(stageOptions(batch, warmup + steps + 1));
   const counter = countDeviceWork();
   try {
-    for (let i = 0; i < warmup; i++) await stage.next();
+    let compileMs: number | null = null;
+    const next = async () => {
+      const r = await stage.next();
+      if (!r.done && r.value.compileMs !== undefined) compileMs = r.value.compileMs;
+    };
+    for (let i = 0; i < warmup; i++) await next();
     const before = counter?.read() ?? null;
     const msPerStep: number[] = [];
     for (let i = 0; i < steps; i++) {
       const t0 = performance.now();
-      await stage.next();
+      await next();
       msPerStep.push(performance.now() - t0);
     }
     const after = counter?.read() ?? null;
@@ -75,7 +82,7 @@ async function timeSteps(makeStage: StageFactory, batch: number, warmup: number,
     const profile = await tf.profile(async () => { await stage.next(); });
     return {
       msPerStep, kernelsPerStep: profile.kernels.length, submissionsPerStep: perStep?.submissions ?? null,
-      dispatchesPerStep: perStep?.dispatches ?? null, dispatchesByProgram: perStep?.byProgram ?? null, top: kernelTimes(profile.kernels),
+      dispatchesPerStep: perStep?.dispatches ?? null, dispatchesByProgram: perStep?.byProgram ?? null, top: kernelTimes(profile.kernels), compileMs,
     };
   } finally {
     counter?.restore();
@@ -175,6 +182,7 @@ export async function* runBench(
           deviceSubmissionsPerStep: timing.submissionsPerStep, gpuDispatchesPerStep: timing.dispatchesPerStep, kernels,
         };
         if (timing.dispatchesByProgram) line.dispatchesByProgram = timing.dispatchesByProgram;
+        if (timing.compileMs !== null) line.compileMs = +timing.compileMs.toFixed(1);
         if (options.top > 0) line.topKernels = timing.top.slice(0, options.top);
         yield line;
       }

@@ -143,6 +143,8 @@ export interface BenchCaseLine {
   gpuDispatchesPerStep: number | null;
   /** the dispatches per step by GPU program (webgpu only), most first */
   dispatchesByProgram?: Record<string, number>;
+  /** ms of the pipeline warm-up before the first step (every program compiled in parallel; webgpu with the lab's kernels only) */
+  compileMs?: number;
   kernels: 'stock' | 'fast';
   topKernels?: KernelTime[];
 }

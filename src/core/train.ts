@@ -24,6 +24,7 @@ import {
   trunkTrainableVariables, type BatchNormUpdate, type HeadParams, type Net,
 } from './nets';
 import { createAdam } from './optimizer';
+import { warmUpPipelines } from './pipelineWarmUp';
 
 export type StageName = 'source' | 'finetune' | 'combine' | 'fe' | 'lwf' | 'ewc' | 'joint';
 
@@ -49,6 +50,11 @@ export interface StageProgress {
   phase: 'head-warmup' | 'main';
   /** true on the stage's last report */
   done: boolean;
+  /**
+   * ms the pipeline warm-up took before the first step (core/pipelineWarmUp.ts: every program of a
+   * step compiled in parallel); only on the first step's report, and only where a backend warmed up
+   */
+  compileMs?: number;
 }
 
 /** Options shared by every stage. */
@@ -128,6 +134,31 @@ async function* trainingLoop(cfg: LoopConfig): AsyncGenerator<StageProgress, voi
   // Fold the penalties' gradients into Adam (and take their values from one kernel each) where the backend can.
   const fold = canFoldPenalties() && optimizers.every((o) => o.optimizer.foldsDecay) && (warmupOptimizer?.optimizer.foldsDecay ?? true);
   const foldDecay = fold && options.weightDecay !== 0 && decayed.length > 0;
+  /** The differentiated part of one step: the loss (without folded penalties) and its gradients. */
+  const tapedStep = (indices: Int32Array, extraIndices: Int32Array[], bnUpdates: BatchNormUpdate[], phase: 'head-warmup' | 'main', l1Weight: number, foldL1: boolean) => {
+    const batch = { ...gatherBatch(cfg.data, indices), indices: tf.tensor1d(indices, 'int32') };
+    const extras = (cfg.extraData ?? []).map((d, i) => ({ ...gatherBatch(d, extraIndices[i]), indices: tf.tensor1d(extraIndices[i], 'int32') }));
+    const varList = phase === 'head-warmup' && cfg.warmupVariables ? cfg.warmupVariables : cfg.groups.flatMap((g) => g.variables);
+    return tf.variableGrads(() => {
+      const main = cfg.loss(batch, bnUpdates, phase);
+      let all = cfg.extraLoss ? tf.add(main, cfg.extraLoss(extras, bnUpdates)) as tf.Scalar : main;
+      if (cfg.l1 && !foldL1) all = tf.add(all, tf.mul(l1(cfg.l1.variables), l1Weight));
+      return foldDecay ? all : tf.add(all, weightDecay(decayed, options.weightDecay)) as tf.Scalar;
+    }, varList);
+  };
+  // Pipeline warm-up: every program of a step (each phase) compiled in parallel before the first.
+  const firstBatch = (count: number) => Int32Array.from({ length: Math.min(options.batchSize, count) }, (_, i) => i);
+  const phases: ('head-warmup' | 'main')[] = warmupSteps > 0 ? ['head-warmup', 'main'] : ['main'];
+  const compileMs = totalSteps > 0 ? await warmUpPipelines(tf.getBackend(), () => {
+    for (const phase of phases) {
+      const bnUpdates: BatchNormUpdate[] = [];
+      tf.tidy(() => {
+        const l1Weight = cfg.l1 && cfg.l1.variables.length > 0 ? cfg.l1.weight() : 0;
+        tapedStep(firstBatch(cfg.data.count), (cfg.extraData ?? []).map((d) => firstBatch(d.count)), bnUpdates, phase, l1Weight, fold && l1Weight !== 0);
+      });
+      tf.dispose(bnUpdates.flatMap((u) => [u.mean, u.variance]));
+    }
+  }) : null;
   const start = performance.now();
   let lastReport = start;
   let samplesSinceReport = 0;
@@ -142,15 +173,7 @@ async function* trainingLoop(cfg: LoopConfig): AsyncGenerator<StageProgress, voi
       const l1Weight = cfg.l1 && cfg.l1.variables.length > 0 ? cfg.l1.weight() : 0;
       const foldL1 = fold && l1Weight !== 0;
       const { value, grads } = tf.tidy(() => {
-        const batch = { ...gatherBatch(cfg.data, indices), indices: tf.tensor1d(indices, 'int32') };
-        const extras = (cfg.extraData ?? []).map((d, i) => ({ ...gatherBatch(d, extraIndices[i]), indices: tf.tensor1d(extraIndices[i], 'int32') }));
-        const varList = phase === 'head-warmup' && cfg.warmupVariables ? cfg.warmupVariables : cfg.groups.flatMap((g) => g.variables);
-        const taped = tf.variableGrads(() => {
-          const main = cfg.loss(batch, bnUpdates, phase);
-          let all = cfg.extraLoss ? tf.add(main, cfg.extraLoss(extras, bnUpdates)) as tf.Scalar : main;
-          if (cfg.l1 && !foldL1) all = tf.add(all, tf.mul(l1(cfg.l1.variables), l1Weight));
-          return foldDecay ? all : tf.add(all, weightDecay(decayed, options.weightDecay)) as tf.Scalar;
-        }, varList);
+        const taped = tapedStep(indices, extraIndices, bnUpdates, phase, l1Weight, foldL1);
         // folded: the penalties' values, of θ before this step's update (their gradients are Adam's)
         let value = taped.value;
         if (foldL1) value = tf.add(value, l1Value(cfg.l1!.variables, l1Weight));
@@ -200,6 +223,7 @@ async function* trainingLoop(cfg: LoopConfig): AsyncGenerator<StageProgress, voi
         stage: cfg.stage, step, totalSteps, epoch, epochs: options.epochs, loss: lastLoss, lossFresh: due,
         samplesPerSec: samplesSinceReport / Math.max(1e-3, (t - lastReport) / 1000),
         elapsedMs, etaMs: (elapsedMs / step) * (totalSteps - step), phase, done: last,
+        ...(step === 1 && compileMs !== null ? { compileMs } : {}),
       };
       if (due) {
         lastReport = t;

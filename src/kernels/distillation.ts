@@ -3,47 +3,111 @@
  * logits ŷ [N, K] and student logits z [N, K] (float32), attr temperature T; outputs
  *   KD = T² · (1/N) Σ_r Σ_k q_rk (log q_rk − log p_rk)            (scalar)
  *   ∂KD/∂z = (T/N) · (p − q)                                      [N, K]
- * with q = softmax(ŷ/T), p = softmax(z/T), each row's log-sum-exp taken about the row maximum (as
- * tfjs's logSoftmax does). Two programs instead of tfjs's ~12 forward and ~12 backward kernels per
- * term: the gradient (one invocation per element, recomputing its row's statistics: K is a class
- * count) and the loss (one invocation looping over the rows, so the sum has one fixed order).
+ * with q = softmax(ŷ/T), p = softmax(z/T). Two programs instead of tfjs's ~12 forward and ~12
+ * backward kernels per term: the gradient (one invocation per element, recomputing its row's
+ * statistics: K is a class count) and the loss (one invocation looping over the rows). Both do
+ * tfjs's float32 operations in tfjs's order, sums included (its ReduceProgram's thread/tree order),
+ * so the result is the composite's to the bit where the compiled exp/log agree: in the combine
+ * stage the student starts equal to its teacher, p − q is ~0 and made of rounding, and Adam's first
+ * steps move by ±lr whatever the gradient's size, so a reordered formula drifted from the stock
+ * path (5e-4 to 9e-3 over 20 steps, `npm run bench -- --check`).
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import type { KernelArgs } from './compose';
 import { runFlat, type FlatUniform } from './flatProgram';
 
-/** WGSL: log-sum-exp of row r of the teacher (lt) and of the student (ls), both divided by T. */
-const ROW_STATS = `
-        let K = uniforms.cols;
-        let base = r * K;
-        var mt = teacher[base] * uniforms.invT;
-        var ms = student[base] * uniforms.invT;
-        for (var j = 1; j < K; j++) { mt = max(mt, teacher[base + j] * uniforms.invT); ms = max(ms, student[base + j] * uniforms.invT); }
-        var st = 0.0;
-        var ss = 0.0;
-        for (var j = 0; j < K; j++) { st = st + exp(teacher[base + j] * uniforms.invT - mt); ss = ss + exp(student[base + j] * uniforms.invT - ms); }
-        let lt = mt + log(st);
-        let ls = ms + log(ss);`;
+/** Threads of tfjs-webgpu's ReduceProgram for rows shorter than 4096 (its sums' order, emulated below). */
+const REDUCE_THREADS = 64;
 
+/**
+ * WGSL helpers that add in tfjs's order: a ReduceProgram sum over L values lets thread t
+ * (t < 64) add values t, t + 64, ... in turn, then halves min(L, 64) partial sums in a tree
+ * (slot i += slot i + ⌈size/2⌉). `acc`/`rowAcc` hold the 64 slots of the class and the row sums.
+ */
+function treeSum(name: string): string {
+  return `
+    var<private> ${name} : array<f32, ${REDUCE_THREADS}>;
+    fn ${name}Clear() { for (var t = 0; t < ${REDUCE_THREADS}; t++) { ${name}[t] = 0.0; } }
+    fn ${name}Finish(len : i32) -> f32 {
+      var size = min(len, ${REDUCE_THREADS});
+      loop {
+        if (size <= 1) { break; }
+        let cur = size / 2;
+        let interval = (size + 1) / 2;
+        for (var i = 0; i < cur; i++) { ${name}[i] = ${name}[i] + ${name}[i + interval]; }
+        size = interval;
+      }
+      return ${name}[0];
+    }`;
+}
+
+/**
+ * tfjs's logSoftmax of row r of `m` / T, as its ops round: s = m/T; sh = s − max(s);
+ * log p = sh − log Σ exp(sh). `rowMax` and `rowLse` give the two row constants.
+ */
+function rowStats(m: string): string {
+  return `
+    fn ${m}Max(r : i32) -> f32 {
+      var best = ${m}[r * uniforms.cols] / uniforms.temperature;
+      for (var k = 1; k < uniforms.cols; k++) { best = max(best, ${m}[r * uniforms.cols + k] / uniforms.temperature); }
+      return best;
+    }
+    fn ${m}Lse(r : i32, mx : f32) -> f32 {
+      accClear();
+      for (var k = 0; k < uniforms.cols; k++) {
+        let sh = ${m}[r * uniforms.cols + k] / uniforms.temperature - mx;
+        acc[k % ${REDUCE_THREADS}] = acc[k % ${REDUCE_THREADS}] + exp(sh);
+      }
+      return log(accFinish(uniforms.cols));
+    }
+    fn ${m}LogSoftmax(r : i32, k : i32, mx : f32, lse : f32) -> f32 {
+      let sh = ${m}[r * uniforms.cols + k] / uniforms.temperature - mx;
+      return sh - lse;
+    }`;
+}
+
+const HELPERS = `${treeSum('acc')}${treeSum('rowAcc')}${rowStats('teacher')}${rowStats('student')}`;
+
+/**
+ * ∂KD/∂z as tfjs's autodiff computes it: dy_k = −(c · q_k) with c = T²/N (mean and sum gradients),
+ * then logSoftmax's gradient dy_k − (Σ_j dy_j) · p_k, then ÷ T.
+ */
 const GRAD_BODY = `
         let r = index / uniforms.cols;
-        ${ROW_STATS}
-        let q = exp(teacher[index] * uniforms.invT - lt);
-        let p = exp(student[index] * uniforms.invT - ls);
-        setOutputAtIndex(index, (p - q) * (uniforms.temperature / f32(uniforms.rows)));`;
-
-const LOSS_BODY = `
-        var total = 0.0;
-        for (var r = 0; r < uniforms.rows; r++) {
-          ${ROW_STATS}
-          for (var k = 0; k < K; k++) {
-            let logq = teacher[base + k] * uniforms.invT - lt;
-            let logp = student[base + k] * uniforms.invT - ls;
-            total = total + exp(logq) * (logq - logp);
-          }
+        let k = index - r * uniforms.cols;
+        let c = uniforms.tt / f32(uniforms.rows);
+        let mt = teacherMax(r);
+        let lt = teacherLse(r, mt);
+        let ms = studentMax(r);
+        let ls = studentLse(r, ms);
+        accClear();
+        for (var j = 0; j < uniforms.cols; j++) {
+          let dyj = -(c * exp(teacherLogSoftmax(r, j, mt, lt)));
+          acc[j % ${REDUCE_THREADS}] = acc[j % ${REDUCE_THREADS}] + dyj;
         }
-        setOutputAtIndex(0, (total / f32(uniforms.rows)) * (uniforms.temperature * uniforms.temperature));`;
+        let total = accFinish(uniforms.cols);
+        let dy = -(c * exp(teacherLogSoftmax(r, k, mt, lt)));
+        let p = exp(studentLogSoftmax(r, k, ms, ls));
+        setOutputAtIndex(index, (dy - total * p) / uniforms.temperature);`;
+
+/** KD = mean over rows of Σ_k q_k (log q_k − log p_k), × T², with tfjs's sums' order. */
+const LOSS_BODY = `
+        rowAccClear();
+        for (var r = 0; r < uniforms.rows; r++) {
+          let mt = teacherMax(r);
+          let lt = teacherLse(r, mt);
+          let ms = studentMax(r);
+          let ls = studentLse(r, ms);
+          accClear();
+          for (var k = 0; k < uniforms.cols; k++) {
+            let logq = teacherLogSoftmax(r, k, mt, lt);
+            let d = logq - studentLogSoftmax(r, k, ms, ls);
+            acc[k % ${REDUCE_THREADS}] = acc[k % ${REDUCE_THREADS}] + exp(logq) * d;
+          }
+          rowAcc[r % ${REDUCE_THREADS}] = rowAcc[r % ${REDUCE_THREADS}] + accFinish(uniforms.cols);
+        }
+        setOutputAtIndex(0, (rowAccFinish(uniforms.rows) / f32(uniforms.rows)) * uniforms.tt);`;
 
 /** The kernel on `webgpu`: [KD [], ∂KD/∂z [N, K]] in two programs. */
 export function distillationWebGPU(): tf.KernelFunc {
@@ -59,11 +123,11 @@ export function distillationWebGPU(): tf.KernelFunc {
     const backend = args.backend as unknown as WebGPUBackend;
     const uniforms: FlatUniform[] = [
       { name: 'rows', type: 'i32', value: rows }, { name: 'cols', type: 'i32', value: cols },
-      { name: 'invT', type: 'f32', value: 1 / temperature }, { name: 'temperature', type: 'f32', value: temperature },
+      { name: 'temperature', type: 'f32', value: temperature }, { name: 'tt', type: 'f32', value: temperature * temperature },
     ];
     const inputs: [string, tf.TensorInfo][] = [['teacher', teacher], ['student', student]];
-    const grad = runFlat(backend, 'resclDistillationGrad', inputs, uniforms, [rows, cols], GRAD_BODY);
-    const loss = runFlat(backend, 'resclDistillationLoss', inputs, uniforms, [1], LOSS_BODY);
+    const grad = runFlat(backend, 'resclDistillationGrad', inputs, uniforms, [rows, cols], GRAD_BODY, HELPERS);
+    const loss = runFlat(backend, 'resclDistillationLoss', inputs, uniforms, [1], LOSS_BODY, HELPERS);
     // made as [1]; a scalar by relabelling (tfjs-webgpu keys data by dataId, as its own Reshape does)
     return [{ ...loss, shape: [] }, grad];
   };

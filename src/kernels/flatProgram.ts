@@ -14,6 +14,7 @@ export interface FlatUniform { name: string; type: 'i32' | 'f32'; value: number 
  * The program: `body` runs per output element and sees `index`, the uniforms (`uniforms.<name>`)
  * and the inputs (bound as arrays under `variableNames`); it writes with `setOutputAtIndex`.
  * `invocations` (default: the output size) sets how many indices run (`uniforms.size` is the output size).
+ * `helpers` is WGSL placed before `main` (functions, private variables).
  */
 class FlatProgram {
   workgroupSize: [number, number, number] = [WORKGROUP, 1, 1];
@@ -26,7 +27,7 @@ class FlatProgram {
 
   constructor(
     public shaderKey: string, public variableNames: string[], uniforms: FlatUniform[],
-    public outputShape: number[], private readonly body: string,
+    public outputShape: number[], private readonly body: string, private readonly helpers = '',
   ) {
     this.resclName = shaderKey;
     this.uniforms = uniforms.map((u) => `${u.name} : ${u.type},`).join(' ');
@@ -35,7 +36,7 @@ class FlatProgram {
   }
 
   getUserCode(): string {
-    return `
+    return `${this.helpers}
       fn main(index : i32) {
         if (index >= uniforms.size) { return; }
         ${this.body}
@@ -50,9 +51,9 @@ class FlatProgram {
  */
 export function runFlat(
   backend: WebGPUBackend, key: string, inputs: [string, tf.TensorInfo][], uniforms: FlatUniform[],
-  outputShape: number[], body: string,
+  outputShape: number[], body: string, helpers = '',
 ): tf.TensorInfo {
-  const program = new FlatProgram(key, inputs.map(([name]) => name), uniforms, outputShape, body);
+  const program = new FlatProgram(key, inputs.map(([name]) => name), uniforms, outputShape, body, helpers);
   const data = uniforms.map((u) => ({ type: u.type === 'i32' ? 'int32' : 'float32', data: [u.value] }));
   return backend.runWebGPUProgram(program as never, inputs.map(([, info]) => info), 'float32', data);
 }

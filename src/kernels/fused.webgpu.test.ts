@@ -11,6 +11,7 @@ import { denseReluKernels } from '../core/denseKernel';
 import { canFoldPenalties, crossEntropy, crossEntropyComposite, distillation, l1Value, weightDecayValue } from '../core/losses';
 import { applyBatchNormUpdates, batchNormInference, batchNormInferenceAutodiff, batchNormTraining, batchNormTrainingAutodiff, type BatchNormParams, type BatchNormUpdate } from '../core/nets';
 import { createAdam } from '../core/optimizer';
+import { warmUpPipelines } from '../core/pipelineWarmUp';
 import { countDeviceWork } from './deviceWork';
 import { registerFastKernels, restoreStockKernels } from './register';
 import { randomValues, relativeError } from './testing';
@@ -99,6 +100,36 @@ describe.skipIf(unavailable !== null)(`fused webgpu kernels (SwiftShader here; $
     const b = await lossAndGrad(crossEntropyComposite, logits, labels, [3, 4]);
     expect(Array.from(a.value)).toEqual(Array.from(b.value));
     expect(Array.from(a.grad)).toEqual(Array.from(b.grad));
+  });
+
+  it('pipeline warm-up: a compile-only dry run compiles the step\'s programs, dispatches nothing, changes nothing, leaks nothing; the real step then compiles none of them again', async () => {
+    await tf.setBackend('webgpu');
+    registerFastKernels('webgpu');
+    const backend = tf.backend() as unknown as { pipelineCache: Record<string, unknown> };
+    const w = tf.variable(tf.tensor2d(randomValues(13 * 6, 801), [13, 6]), true, 'warmUpW');
+    const x = tf.tensor2d(randomValues(9 * 13, 802), [9, 13]);
+    const y = tf.tensor1d([0, 1, 2, 3, 4, 5, 0, 1, 2], 'int32');
+    // shapes no other test uses, so every program here is new to the cache
+    const step = () => tf.variableGrads(() => crossEntropy(tf.relu(tf.matMul(tf.sigmoid(x), w)) as tf.Tensor2D, y), [w]);
+    const wBefore = await w.data();
+    const tensors = tf.memory().numTensors;
+    const cached = Object.keys(backend.pipelineCache).length;
+    const counter = countDeviceWork();
+    const ms = await warmUpPipelines('webgpu', () => tf.tidy(() => { step(); }));
+    const work = counter?.read();
+    counter?.restore();
+    expect(ms).toBeGreaterThanOrEqual(0);
+    expect(work?.dispatches, 'nothing dispatched').toBe(0);
+    const compiled = Object.keys(backend.pipelineCache).length - cached;
+    expect(compiled, 'programs compiled by the dry run').toBeGreaterThanOrEqual(4);
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(Array.from(await w.data())).toEqual(Array.from(wBefore));
+    const real = step();
+    await real.value.data();
+    expect(Object.keys(backend.pipelineCache).length - cached, 'the real step found them all compiled').toBe(compiled);
+    expect(gpuErrors).toEqual([]);
+    tf.dispose([real.value, ...Object.values(real.grads), w, x, y]);
+    await expect(warmUpPipelines('cpu', () => { throw new Error('no runner on cpu: not called'); })).resolves.toBeNull();
   });
 
   it('distillation T²·KL(softmax(ŷ/T) ‖ softmax(z/T)): value and ∂z = tfjs autodiff of the composite on cpu (batch 1, odd sizes, T = 1, 2, 3.5)', async () => {

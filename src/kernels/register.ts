@@ -10,10 +10,12 @@ import { COMBINE_GRAD_KERNEL, COMBINE_KERNEL } from '../core/combineKernel';
 import { DENSE_RELU_KERNEL, RELU_BIAS_GRAD_KERNEL } from '../core/denseKernel';
 import { DISTILLATION_KERNEL, SCALED_POWER_SUM_KERNEL, SOFTMAX_CROSS_ENTROPY_KERNEL } from '../core/losses';
 import { ADAM_GROUP_KERNEL, ADAM_KERNEL } from '../core/optimizer';
+import { setCompileOnlyRunner } from '../core/pipelineWarmUp';
 import { adamUpdateHost, adamUpdateWebGPU } from './adam';
 import { adamGroupHost, adamGroupWebGPU } from './adamGroup';
 import { batchNormInferenceGradWebGPU, batchNormTrainingGradWebGPU, batchNormTrainingWebGPU } from './batchNorm';
 import { combineGradWebGPU, combineWebGPU } from './combine';
+import { compileOnlyWebGPU } from './compileOnly';
 import { captureStock, stockKernel } from './compose';
 import { denseReluWebGPU, reluBiasGradWebGPU } from './dense';
 import { softmaxCrossEntropyWebGPU } from './crossEntropy';
@@ -103,6 +105,8 @@ export function registerFastKernels(backendName: string): string[] {
     stockSubmitBatch = tf.env().getNumber(SUBMIT_FLAG);
     tf.env().set(SUBMIT_FLAG, SUBMIT_BATCH);
   }
+  // pipeline warm-up before a stage's first step (core/pipelineWarmUp.ts)
+  if (backendName === 'webgpu') setCompileOnlyRunner(backendName, compileOnlyWebGPU());
   return [...done];
 }
 
@@ -120,6 +124,7 @@ export function restoreStockKernels(backendName: string): string[] {
     tf.env().set(SUBMIT_FLAG, stockSubmitBatch);
     stockSubmitBatch = null;
   }
+  setCompileOnlyRunner(backendName, null);
   return restored;
 }
 

@@ -113,14 +113,21 @@ describe.skipIf(unavailable !== null)(`webgpu kernels (SwiftShader here; ${unava
       addHead(net, 'a', 4, 1);
       const out: number[] = [];
       const opts = { epochs: 10, batchSize: 8, learningRate: 3e-3, weightDecay: 1e-4, seed: 1, reportIntervalMs: 0, maxSteps: 3 };
-      for await (const p of trainSource(net, 'a', data, opts)) if (p.lossFresh) out.push(p.loss);
+      for await (const p of trainSource(net, 'a', data, opts)) {
+        if (p.lossFresh) out.push(p.loss);
+        if (p.compileMs !== undefined) compiledIn.push([backendName, p.step, p.compileMs]);
+      }
       disposeNet(net);
       disposeResident(data);
       return out;
     };
+    const compiledIn: [string, number, number][] = [];
     const reference = await run('cpu', true);
     const got = await run('webgpu', false);
     expect(gpuErrors).toEqual([]);
+    // the pipeline warm-up ran on webgpu only, and its time came with the first step
+    expect(compiledIn.map(([b, step]) => [b, step])).toEqual([['webgpu', 1]]);
+    console.log(`conv4 pipeline warm-up on webgpu: ${compiledIn[0][2].toFixed(0)} ms`);
     expect(got.length).toBe(reference.length);
     got.forEach((l, i) => expect(Math.abs(l - reference[i]), `step ${i + 1}: ${l} vs ${reference[i]}`).toBeLessThanOrEqual(1e-3 * Math.max(1, reference[i])));
   });

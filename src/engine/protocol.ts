@@ -299,6 +299,7 @@ export type ErrorCode =
   | 'not-ready' // e.g. `run` before a scenario is loaded, `export` with no such network
   | 'busy' // a run is in progress
   | 'storage-failed' // saving to IndexedDB failed (quota): the run goes on unsaved
+  | 'timeout' // the page's side: the engine did not answer a request in time (engine/client.ts)
   | 'internal';
 
 export interface EngineErrorEvent extends EventBase {

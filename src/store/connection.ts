@@ -1,12 +1,11 @@
 /**
- * The store's one connection to the engine: the worker client, the command ids it stamps and the
- * requests waiting for an answer. Not state (never rendered, not serialisable), so it lives beside
- * the zustand state, owned by this one object instead of module-level variables.
+ * The store's one connection to the engine: the worker client it has started (if any). Not state
+ * (never rendered, not serialisable), so it lives beside the zustand state, owned by this one
+ * object. Command ids and waiting requests belong to the client (engine/client.ts), whose requests
+ * always settle: `close()` rejects the ones still waiting.
  */
-import { createEngineClient, type EngineClient, type EngineClientOptions } from '../engine/client';
+import { EngineRequestError, createEngineClient, type EngineClient, type EngineClientOptions, type RequestOptions } from '../engine/client';
 import type { EngineEvent, OutgoingCommand } from '../engine/protocol';
-
-type Waiter = { match: (e: EngineEvent) => boolean; resolve: (e: EngineEvent) => void };
 
 export interface EngineConnectionOptions {
   /** For tests: build a different client (default: the bundled engine worker). */
@@ -15,8 +14,6 @@ export interface EngineConnectionOptions {
 
 export class EngineConnection {
   private client: EngineClient | null = null;
-  private nextId = 1;
-  private readonly waiters = new Set<Waiter>();
   private readonly createClient: (options?: EngineClientOptions) => EngineClient;
 
   constructor(options: EngineConnectionOptions = {}) {
@@ -28,49 +25,34 @@ export class EngineConnection {
     return this.client !== null;
   }
 
-  /**
-   * Starts a worker; every event it sends first answers waiting requests, then goes to `onEvent`.
-   * Events of a worker that was closed since are dropped.
-   */
+  /** Starts a worker; its events go to `onEvent` until `close` (later ones are dropped). */
   open(onEvent: (event: EngineEvent) => void): void {
     const c = this.createClient();
     this.client = c;
     c.subscribe((event) => {
-      if (this.client !== c) return;
-      this.answer(event);
-      onEvent(event);
+      if (this.client === c) onEvent(event);
     });
   }
 
-  /** Stops the worker and forgets the requests waiting on it. */
+  /** Stops the worker; requests still waiting on it reject ('terminated'). */
   close(): void {
-    this.client?.terminate();
+    const c = this.client;
     this.client = null;
-    this.waiters.clear();
+    c?.terminate();
   }
 
-  /** Sends a command (stamped with a fresh id unless it has one); returns the id. Dropped when closed. */
-  send(command: OutgoingCommand): string {
-    const id = command.id ?? `c${this.nextId++}`;
-    this.client?.send({ ...command, id } as OutgoingCommand);
-    return id;
+  /** Sends a command (stamped with a fresh id unless it has one); returns the id, or null when closed. */
+  send(command: OutgoingCommand): string | null {
+    return this.client ? this.client.send(command) : null;
   }
 
-  /** Sends a command and waits for the event that answers it (same id, or `answers` of that type). */
-  request(command: OutgoingCommand, answers: EngineEvent['type']): Promise<EngineEvent> {
-    const id = `c${this.nextId++}`;
-    return new Promise((resolve) => {
-      this.waiters.add({ match: (e) => e.id === id || (e.id === undefined && e.type === answers), resolve });
-      this.send({ ...command, id } as OutgoingCommand);
-    });
-  }
-
-  private answer(event: EngineEvent): void {
-    for (const w of [...this.waiters]) {
-      if (w.match(event)) {
-        this.waiters.delete(w);
-        w.resolve(event);
-      }
-    }
+  /**
+   * Sends a command and waits for the event that answers it (same id, or `answers` of that type).
+   * Always settles: rejects with an EngineRequestError on an error answer, a failed or stopped
+   * engine, or a timeout (see engine/client.ts).
+   */
+  request(command: OutgoingCommand, answers: EngineEvent['type'], options?: RequestOptions): Promise<EngineEvent> {
+    if (!this.client) return Promise.reject(new EngineRequestError(`${command.type} not sent: the engine is not started`, 'terminated'));
+    return this.client.request(command, answers, options);
   }
 }

@@ -4,7 +4,8 @@
  */
 import { METHOD_KNOBS } from '../core/names';
 import { clampLambda } from '../core/lambda';
-import type { CustomTaskFiles, RunConfig } from '../engine/protocol';
+import { EngineRequestError } from '../engine/client';
+import type { CustomTaskFiles, OutgoingCommand, RunConfig } from '../engine/protocol';
 import { formatSetup, parseSetup, type SetupConfig } from './urlConfig';
 import { isBusy, type SliceContext } from './state';
 
@@ -60,6 +61,23 @@ function writeUrl(setup: SetupConfig): void {
 export const initialUrl = typeof window === 'undefined' ? { config: parseSetup('').config, notices: [] as string[] } : parseSetup(window.location.search);
 
 export function createSetupSlice({ set, get, connection }: SliceContext): SetupSlice {
+  /**
+   * Asks the engine to load tasks; true when it answered `scenarioLoaded`. A refusal is already in
+   * the errors (the engine's error event); a timeout is added there; a stopped engine says nothing.
+   */
+  const loadTasks = async (command: OutgoingCommand, key: string): Promise<boolean> => {
+    set({ loading: true });
+    let ok = false;
+    try {
+      ok = (await connection.request(command, 'scenarioLoaded')).type === 'scenarioLoaded';
+    } catch (e) {
+      if (!(e instanceof EngineRequestError)) get().reportError('internal', `${command.type} failed: ${e instanceof Error ? e.message : String(e)}`);
+      else if (e.reason === 'timeout') get().reportError('timeout', e.message);
+    }
+    set({ loading: false, ...(ok ? { loadedKey: key, ...(key === 'custom' ? { dataSource: 'custom' as const } : {}) } : {}) });
+    return ok;
+  };
+
   return {
     setup: initialUrl.config,
     urlNotices: initialUrl.notices,
@@ -76,23 +94,12 @@ export function createSetupSlice({ set, get, connection }: SliceContext): SetupS
     loadScenario: async () => {
       const { setup } = get();
       if (get().status !== 'ready' || isBusy(get())) return false;
-      const key = loadKeyOf(setup);
-      set({ loading: true });
-      const answer = await connection.request(
-        { type: 'loadScenario', scenario: setup.scenario, seed: setup.seed, trainLimit: setup.trainLimit, testLimit: null },
-        'scenarioLoaded',
-      );
-      const ok = answer.type === 'scenarioLoaded';
-      set({ loading: false, ...(ok ? { loadedKey: key } : {}) });
-      return ok;
+      const command = { type: 'loadScenario', scenario: setup.scenario, seed: setup.seed, trainLimit: setup.trainLimit, testLimit: null } as const;
+      return loadTasks(command, loadKeyOf(setup));
     },
     loadCustom: async (tasks) => {
       if (get().status !== 'ready' || isBusy(get())) return false;
-      set({ loading: true });
-      const answer = await connection.request({ type: 'loadCustom', tasks, seed: get().setup.seed, trainLimit: get().setup.trainLimit }, 'scenarioLoaded');
-      const ok = answer.type === 'scenarioLoaded';
-      set({ loading: false, ...(ok ? { loadedKey: 'custom', dataSource: 'custom' as const } : {}) });
-      return ok;
+      return loadTasks({ type: 'loadCustom', tasks, seed: get().setup.seed, trainLimit: get().setup.trainLimit }, 'custom');
     },
     prepare: async () => {
       const s = get();

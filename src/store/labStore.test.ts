@@ -3,7 +3,9 @@ import { createEngineClient } from '../engine/client';
 import { PROTOCOL_VERSION, makeError, type ReadyEvent } from '../engine/protocol';
 import { FakeWorker } from '../testing/fakeWorker';
 import { EngineConnection } from './connection';
-import { createLabStore } from './labStore';
+import { createLabStore, runConfigOf } from './labStore';
+import { DEFAULT_SETUP } from './urlConfig';
+import { TRAINING_DEFAULTS } from '../core/trainingDefaults';
 import { loadKeyOf } from './setupSlice';
 
 /** A store whose engine client runs over a fake worker. */
@@ -81,5 +83,12 @@ describe('lab store (slices composed over one connection)', () => {
     expect(a.store.getState().status).toBe('idle');
     expect(b.store.getState().status).toBe('ready');
     expect(b.worker.terminated).toBe(false);
+  });
+
+  it('runs with the batch of the setup (from the URL) and the shared training defaults', () => {
+    expect(runConfigOf(DEFAULT_SETUP)).toMatchObject({ batchSize: TRAINING_DEFAULTS.live.batchSize, epochs: TRAINING_DEFAULTS.live.epochs, learningRate: TRAINING_DEFAULTS.learningRate, weightDecay: TRAINING_DEFAULTS.weightDecay });
+    const { store } = storeOverFakeWorker();
+    store.getState().setSetup({ batchSize: 32 });
+    expect(runConfigOf(store.getState().setup).batchSize).toBe(32);
   });
 });

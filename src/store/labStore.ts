@@ -20,7 +20,7 @@ export type { EngineSlice, EngineStatus } from './engineSlice';
 export type { DataSource, SetupSlice } from './setupSlice';
 export type { RunSlice } from './runSlice';
 export type { LabSlice } from './labSlice';
-export { FIXED_TRAINING, runConfigOf } from './setupSlice';
+export { runConfigOf } from './setupSlice';
 export { canResumeInterrupted } from './runSlice';
 
 /** Builds a store with its own connection (the page has one: `useLabStore`; tests build their own). */

@@ -73,7 +73,7 @@ export function createRunSlice({ set, get, connection }: SliceContext): RunSlice
       if (run.scenario !== 'custom') {
         const { config } = run;
         get().setSetup({
-          scenario: run.scenario, net: config.net, epochs: config.epochs, seed: run.seed ?? config.seed,
+          scenario: run.scenario, net: config.net, epochs: config.epochs, batchSize: config.batchSize, seed: run.seed ?? config.seed,
           trainLimit: run.trainLimit ?? null, lambda: config.lambda,
           methods: config.methods.includes('rescl') ? [...config.methods] : ['rescl', ...config.methods],
         });

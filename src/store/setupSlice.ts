@@ -4,28 +4,22 @@
  */
 import { METHOD_KNOBS } from '../core/names';
 import { clampLambda } from '../core/lambda';
+import { FIXED_TRAINING } from '../core/trainingDefaults';
 import { EngineRequestError } from '../engine/client';
 import type { CustomTaskFiles, OutgoingCommand, RunConfig } from '../engine/protocol';
 import { formatSetup, parseSetup, type SetupConfig } from './urlConfig';
 import { isBusy, type SliceContext } from './state';
 
-/** Training settings the UI does not expose (lab defaults; see docs/METHOD.md). */
-export const FIXED_TRAINING = {
-  batchSize: 64,
-  learningRate: 1e-3,
-  alphaLearningRate: 1e-2,
-  weightDecay: 1e-4,
-  headWarmupSteps: 20,
-} as const;
-
-/** The RunConfig the engine gets for a setup. */
+/** The RunConfig the engine gets for a setup (what the page does not set: core/trainingDefaults.ts). */
 export function runConfigOf(setup: SetupConfig): RunConfig {
   const sweep: RunConfig['sweep'] = {};
   for (const m of setup.methods) {
     const knob = METHOD_KNOBS[m];
     if (knob) sweep[m] = [...knob.defaults];
   }
-  return { net: setup.net, epochs: setup.epochs, seed: setup.seed, lambda: setup.lambda, methods: [...setup.methods], sweep, ...FIXED_TRAINING };
+  return {
+    net: setup.net, epochs: setup.epochs, batchSize: setup.batchSize, seed: setup.seed, lambda: setup.lambda, methods: [...setup.methods], sweep, ...FIXED_TRAINING,
+  };
 }
 
 /** Where the tasks of the next run come from. */

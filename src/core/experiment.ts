@@ -3,7 +3,7 @@
  * as a chain over the remaining tasks, giving its accuracy matrix. Used by the worker engine and by
  * `npm run repro` alike, so both measure the same thing.
  *
- * Fairness (RESCL.md, "Baselines"): every method starts from the same trained source network, sees
+ * Fairness (docs/METHOD.md, "Baselines"): every method starts from the same trained source network, sees
  * the same data, epochs, batch size and learning rate per stage, and is scored on each task's full
  * test split with that task's head. ResCL spends two stages per new task (fine-tune, then combine);
  * under `budget: 'equal'` (the default) FT, FE, LwF and EWC get as many steps per new task (twice a

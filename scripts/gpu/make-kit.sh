@@ -1,6 +1,7 @@
 #!/bin/bash
 # Prepares .gpu-kit/ (ignored, ~35 MB) for ONE device call that measures issue #6's GPU targets:
-#   1. ../shared/gpu/make-kit.sh: node, Dawn (dawn.node) and the Vulkan loader packages;
+#   1. $SHARED_DIR/gpu/make-kit.sh (default ../shared: the workspace's GPU kit, outside this
+#      repository, not a document): node, Dawn (dawn.node) and the Vulkan loader packages;
 #   2. the benchmark bundled into one file (.gpu-kit/bench.bundle.mjs; tfjs inside, `webgpu` outside)
 #      with the `webgpu` package's JS beside it, so the GPU machine needs no node_modules;
 #   3. the PyTorch peer (bench_torch.py), to run in the same call.

@@ -21,7 +21,7 @@ describe('α summaries', () => {
     expect(s.map((x) => x.unit)).toEqual([...c.alphaSource.keys()]);
     expect(s[0].step).toBe(7);
     expect(s[0].meanAbsSource).toBeCloseTo(values.reduce((a, v) => a + Math.abs(v), 0) / n, 5);
-    expect(s[0].meanAbsTarget).toBeCloseTo(0.5, 5); // α_t starts at +0.5 (RESCL.md)
+    expect(s[0].meanAbsTarget).toBeCloseTo(0.5, 5); // α_t starts at +0.5 (docs/METHOD.md, "Training")
     disposeCombinedAlphas(c);
     disposeNet(source);
     disposeNet(target);

@@ -3,7 +3,7 @@
  * as a chain over the remaining tasks, giving its accuracy matrix. Used by the worker engine and by
  * `npm run repro` alike, so both measure the same thing.
  *
- * Fairness (RESCL.md, "Baselines"): every method starts from the same trained source network, sees
+ * Fairness (docs/METHOD.md, "Baselines"): every method starts from the same trained source network, sees
  * the same data, epochs, batch size and learning rate per stage, and is scored on each task's full
  * test split with that task's head. ResCL spends two stages per new task (fine-tune, then combine);
  * under `budget: 'equal'` (the default) FT, FE, LwF and EWC get as many steps per new task (twice a
@@ -19,6 +19,7 @@ import { tradeoffOf, type AccuracyMatrix, type TradeoffPoint } from './metrics';
 import { METHOD_INFO, type Budget, type MethodName, type NetKind } from './names';
 import { METHODS, trainOwned, type ChainContext, type ChainRun } from './methods';
 import { addHead, buildNet, cloneNet, countParams, disposeNet, type Net } from './nets';
+import { TRAINING_DEFAULTS } from './trainingDefaults';
 import {
   computeFisher, evaluateAccuracy, ewcParameters, plainForward, trainFinetune, trainJoint, trainSource, DEFAULT_STAGE_OPTIONS,
   type EwcMemory, type FinetuneOptions, type FisherKind, type StageOptions, type StageProgress,
@@ -59,12 +60,12 @@ export interface ExperimentOptions {
 export const DEFAULT_EXPERIMENT_OPTIONS: ExperimentOptions = {
   net: 'mlp',
   width: 1,
-  seed: 1,
+  seed: TRAINING_DEFAULTS.seed,
   stage: DEFAULT_STAGE_OPTIONS,
-  headWarmupSteps: 20,
-  alphaLearningRate: 1e-2,
+  headWarmupSteps: TRAINING_DEFAULTS.headWarmupSteps,
+  alphaLearningRate: TRAINING_DEFAULTS.alphaLearningRate,
   targetBatchNorm: 'inference',
-  fisherSamples: 1000,
+  fisherSamples: TRAINING_DEFAULTS.fisherSamples,
   fisher: 'true',
   foldCheckSamples: 256,
   budget: 'equal',

@@ -1,5 +1,5 @@
 /**
- * Continual-learning metrics and the paper's two fair criteria (RESCL.md, "Metrics").
+ * Continual-learning metrics and the paper's two fair criteria (docs/METHOD.md, "Metrics").
  * Pure functions on plain numbers; accuracies are fractions in [0, 1].
  */
 

@@ -1,5 +1,5 @@
 /**
- * Names that cross postMessage and the URL (ARCHITECTURE.md rule 2): settings hold names, the core
+ * Names that cross postMessage and the URL (docs/ARCHITECTURE.md, "Layers"): settings hold names, the core
  * maps them to code. This module imports nothing, so the UI side may import it.
  */
 

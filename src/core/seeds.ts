@@ -1,6 +1,6 @@
 /**
  * Aggregation over seeds: mean ± sample standard deviation of trade-off points and of the two
- * criteria, with τ taken from the mean fine-tuning target accuracy over seeds (RESCL.md, "Metrics").
+ * criteria, with τ taken from the mean fine-tuning target accuracy over seeds (docs/METHOD.md, "Metrics").
  * Pure functions on plain numbers, for repro and the lab alike.
  */
 import { criteriaOf, defaultTau, type TradeoffPoint } from './metrics';

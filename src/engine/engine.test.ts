@@ -226,6 +226,10 @@ describe('Engine (in-process, cpu, split-mnist subsets)', () => {
     // a model with the wrong number of outputs for this scenario
     await h.send({ type: 'loadScenario', scenario: 'mnist-fashion-rotated', seed: 1, trainLimit: 50, testLimit: 50 });
     await h.send({ type: 'importModel', fileName: 'good.json', json: JSON.stringify(good) });
+    expect(h.of('error').at(-1)?.message).toMatch(/good.json was exported for the tasks "mnist-0-4" \(5 classes\), "mnist-5-9" \(5 classes\); the loaded scenario has .*Load the scenario it was made for first/);
+    // the same network without its task list (a tfjs model.json) is refused by its heads
+    const tfjsJson = JSON.stringify({ format: 'layers-model', modelTopology: good.modelTopology, weightsManifest: [{ paths: ['weights.bin'], weights: good.weightSpecs }] });
+    await h.send({ type: 'importModel', fileName: 'model.json', json: tfjsJson, weights: bytes.buffer });
     expect(h.of('error').at(-1)?.message).toMatch(/2 outputs; the loaded scenario has 3 tasks/);
     // busy while running
     await h.send({ type: 'loadScenario', scenario: 'split-mnist', seed: 1, trainLimit: 200, testLimit: 100 });

@@ -11,7 +11,7 @@ import { disposeNet } from '../core/nets';
 import { deserializeNet, type SerializedNet } from '../core/serialize';
 import { evaluateAccuracy } from '../core/train';
 import type { Task } from '../data/types';
-import { layersArtifacts, loadCheckedModel, parseImportedModel, tfjsFiles, toBase64, type FoldedModelFile } from './modelIO';
+import { BadModelFile, layersArtifacts, loadCheckedModel, parseImportedModel, tfjsFiles, toBase64, type FileTask, type FoldedModelFile } from './modelIO';
 
 export interface ExportFile { name: string; mimeType: string; data: ArrayBuffer }
 
@@ -36,6 +36,17 @@ export async function exportFiles(
   return [{ name: `rescl-lambda-${provenance.lambda}.json`, mimeType: 'application/json', data }];
 }
 
+/** A single-file export names the tasks its heads were trained on: they must be the loaded ones, in order. */
+function checkTasks(fileName: string, madeFor: readonly FileTask[], tasks: readonly Task[]): void {
+  const same = madeFor.length === tasks.length && madeFor.every((t, i) => t.id === tasks[i].id && t.classCount === tasks[i].test.numClasses);
+  if (same) return;
+  const list = (items: { id: string; classCount: number }[]): string =>
+    items.slice(0, 4).map((t) => `${JSON.stringify(t.id).slice(0, 40)} (${t.classCount} classes)`).join(', ') + (items.length > 4 ? `, … (${items.length} in all)` : '');
+  const file = list([...madeFor]);
+  const loaded = list(tasks.map((t) => ({ id: t.id, classCount: t.test.numClasses })));
+  throw new BadModelFile(`${fileName} was exported for the tasks ${file}; the loaded scenario has ${loaded}. Load the scenario it was made for first.`);
+}
+
 /**
  * Checks an imported model against the tasks (one head per task with its class count) and returns
  * its test accuracy per task. Throws `BadModelFile` for a file that does not fit.
@@ -43,7 +54,8 @@ export async function exportFiles(
 export async function evaluateImported(
   fileName: string, json: string, weights: ArrayBuffer | undefined, tasks: readonly Task[],
 ): Promise<{ paramCount: number; accByTask: Record<string, number> }> {
-  const artifacts = parseImportedModel(fileName, json, weights);
+  const { artifacts, tasks: madeFor } = parseImportedModel(fileName, json, weights);
+  if (madeFor) checkTasks(fileName, madeFor, tasks);
   const model = await loadCheckedModel(fileName, artifacts, tasks.map((t) => t.test.numClasses));
   const accByTask: Record<string, number> = {};
   try {

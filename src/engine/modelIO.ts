@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { modelArtifacts, modelJson, toLayersModel } from '../core/fold';
 import type { Net } from '../core/nets';
+import { checkTopology, IMAGE_SHAPE, TopologyError } from './modelShapes';
 
 /** Largest imported model accepted (weights bytes, and JSON text length). */
 export const IMPORT_MAX_BYTES = 50 * 1024 * 1024;
@@ -19,6 +20,11 @@ export interface FoldedModelFile {
   weightData: string;
   tasks: { id: string; name: string; classNames: string[] }[];
   provenance: { scenario: string; net: string; seed: number; lambda: number; accByTask: Record<string, number>; foldMaxAbsDiff: number | null; paramCount: number };
+}
+
+/** A value from a file, shown in a message: JSON, at most 60 characters. */
+export function quote(v: unknown): string {
+  return (JSON.stringify(v) ?? String(v)).slice(0, 60);
 }
 
 /** A problem with an imported file (answered with a 'bad-file' error). */
@@ -71,12 +77,35 @@ export function tfjsFiles(artifacts: tf.io.ModelArtifacts, weights: ArrayBuffer)
 
 const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1 };
 
+/** A task of a 'rescl-folded' file: what its head was trained on. */
+export interface FileTask { id: string; classCount: number }
+
+/** An imported model, checked: what tfjs loads, and (single-file form) the tasks it was made for. */
+export interface ImportedModel {
+  artifacts: tf.io.ModelArtifacts;
+  /** the 'rescl-folded' file's task list; null for a tfjs model.json (which has none) */
+  tasks: FileTask[] | null;
+}
+
+/** The task list of a 'rescl-folded' file: a list of { id, name, classNames }. */
+function fileTasks(fileName: string, tasks: unknown): FileTask[] {
+  const bad = (): never => { throw new BadModelFile(`${fileName}: tasks must be a list of { id, name, classNames } (one per head)`); };
+  if (!Array.isArray(tasks) || tasks.length === 0) return bad();
+  return tasks.map((t: unknown) => {
+    const task = t as { id?: unknown; classNames?: unknown } | null;
+    if (!task || typeof task.id !== 'string' || !Array.isArray(task.classNames) || !task.classNames.every((c) => typeof c === 'string')) return bad();
+    return { id: task.id, classCount: task.classNames.length };
+  });
+}
+
 /**
  * Reads an imported model (either export form) and checks it without building anything:
- * format/version, a tfjs layers-model topology, float32 weight specs whose sizes add up to the weights'
- * byte length, every weight finite, size limits. Throws `BadModelFile` with a sentence for people.
+ * format/version, a tfjs layers-model topology whose inferred weight shapes are exactly the file's
+ * float32 weight specs (modelShapes.ts), sizes that add up to the weights' byte length, every weight
+ * finite, size limits, and the single-file form's task list. Throws `BadModelFile` with a sentence
+ * for people.
  */
-export function parseImportedModel(fileName: string, json: string, weights?: ArrayBuffer): tf.io.ModelArtifacts {
+export function parseImportedModel(fileName: string, json: string, weights?: ArrayBuffer): ImportedModel {
   if (json.length > IMPORT_MAX_BYTES * 1.4) throw new BadModelFile(`${fileName} is larger than the ${IMPORT_MAX_BYTES / 2 ** 20} MB limit`);
   let obj: Record<string, unknown>;
   try {
@@ -89,20 +118,22 @@ export function parseImportedModel(fileName: string, json: string, weights?: Arr
   let topology: unknown;
   let specs: unknown;
   let data: ArrayBuffer;
+  let tasks: FileTask[] | null = null;
   if (obj.format === 'rescl-folded') {
-    if (obj.version !== 1) throw new BadModelFile(`${fileName}: rescl-folded version ${String(obj.version)} is not supported (expected 1)`);
+    if (obj.version !== 1) throw new BadModelFile(`${fileName}: rescl-folded version ${quote(obj.version)} is not supported (expected 1)`);
+    tasks = fileTasks(fileName, obj.tasks);
     if (typeof obj.weightData !== 'string') throw new BadModelFile(`${fileName}: weightData must be a base64 string`);
     try { data = fromBase64(obj.weightData); } catch { throw new BadModelFile(`${fileName}: weightData is not valid base64`); }
     topology = obj.modelTopology;
     specs = obj.weightSpecs;
   } else if (obj.modelTopology !== undefined && Array.isArray(obj.weightsManifest)) {
-    if (obj.format !== undefined && obj.format !== 'layers-model') throw new BadModelFile(`${fileName}: format "${String(obj.format)}" is not a tfjs layers model`);
+    if (obj.format !== undefined && obj.format !== 'layers-model') throw new BadModelFile(`${fileName}: format ${quote(obj.format)} is not a tfjs layers model`);
     if (!weights) throw new BadModelFile(`${fileName} is a tfjs model.json: choose its weights.bin too`);
     data = weights;
     topology = obj.modelTopology;
     specs = (obj.weightsManifest as { weights?: unknown }[]).flatMap((g) => (Array.isArray(g?.weights) ? g.weights : [null]));
   } else {
-    throw new BadModelFile(`${fileName} is neither a rescl-folded file nor a tfjs model.json (format ${JSON.stringify(obj.format ?? null)})`);
+    throw new BadModelFile(`${fileName} is neither a rescl-folded file nor a tfjs model.json (format ${quote(obj.format ?? null)})`);
   }
   const top = topology as { class_name?: unknown; config?: { layers?: unknown } } | undefined;
   if (!top || typeof top !== 'object' || (top.class_name !== 'Model' && top.class_name !== 'Functional') || !Array.isArray(top.config?.layers)) {
@@ -115,17 +146,24 @@ export function parseImportedModel(fileName: string, json: string, weights?: Arr
     if (!spec || typeof spec.name !== 'string' || !Array.isArray(spec.shape) || !spec.shape.every((d) => Number.isInteger(d) && d >= 0)) {
       throw new BadModelFile(`${fileName}: a weight spec lacks a name or an integer shape`);
     }
-    if (spec.dtype !== 'float32') throw new BadModelFile(`${fileName}: weight ${spec.name} has dtype ${String(spec.dtype)}; only float32 is accepted`);
+    if (spec.dtype !== 'float32') throw new BadModelFile(`${fileName}: weight ${spec.name} has dtype ${quote(spec.dtype)}; only float32 is accepted`);
+    if ((spec as { quantization?: unknown }).quantization !== undefined) throw new BadModelFile(`${fileName}: weight ${spec.name} is quantized; only plain float32 weights are accepted`);
     expected += (spec.shape as number[]).reduce((a, b) => a * b, 1) * DTYPE_BYTES.float32;
   }
   if (expected !== data.byteLength) {
     throw new BadModelFile(`${fileName}: the weight specs describe ${expected} bytes but the weights hold ${data.byteLength}`);
   }
+  try {
+    checkTopology(top as Parameters<typeof checkTopology>[0], specs as { name: string; shape: number[] }[]);
+  } catch (e) {
+    if (e instanceof TopologyError) throw new BadModelFile(`${fileName}: ${e.message}`);
+    throw e;
+  }
   const floats = new Float32Array(data, 0, data.byteLength / 4);
   for (let i = 0; i < floats.length; i++) {
     if (!Number.isFinite(floats[i])) throw new BadModelFile(`${fileName}: weight value ${i} is not a finite number`);
   }
-  return { modelTopology: top as object, weightSpecs: specs as tf.io.WeightsManifestEntry[], weightData: data };
+  return { artifacts: { modelTopology: top as object, weightSpecs: specs as tf.io.WeightsManifestEntry[], weightData: data }, tasks };
 }
 
 /**
@@ -133,16 +171,29 @@ export function parseImportedModel(fileName: string, json: string, weights?: Arr
  * output per task with that task's class count. Caller disposes the model.
  */
 export async function loadCheckedModel(fileName: string, artifacts: tf.io.ModelArtifacts, classCounts: number[]): Promise<tf.LayersModel> {
+  // Built in two steps so that the model can be disposed when its weights do not fit
+  // (tf.loadLayersModel keeps the variables it built when the weights fail). checkTopology made
+  // sure the build allocates no more than the file's own weights.
+  const reason = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0].slice(0, 200);
   let model: tf.LayersModel;
   try {
-    model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
+    model = await tf.models.modelFromJSON({ modelTopology: artifacts.modelTopology as tf.io.ModelJSON['modelTopology'] });
   } catch (e) {
-    throw new BadModelFile(`${fileName}: tfjs cannot build this model (${e instanceof Error ? e.message : String(e)})`);
+    throw new BadModelFile(`${fileName}: tfjs cannot build this model (${reason(e)})`);
+  }
+  const named = tf.io.decodeWeights(artifacts.weightData as ArrayBuffer, artifacts.weightSpecs ?? []);
+  try {
+    model.loadWeights(named, true);
+  } catch (e) {
+    model.dispose();
+    throw new BadModelFile(`${fileName}: the weights do not fit the model (${reason(e)})`);
+  } finally {
+    tf.dispose(Object.values(named));
   }
   const fail = (msg: string): never => { model.dispose(); throw new BadModelFile(`${fileName}: ${msg}`); };
   const input = model.inputs[0]?.shape ?? [];
-  if (model.inputs.length !== 1 || JSON.stringify(input) !== JSON.stringify([null, 28, 28, 1])) {
-    fail(`the input must be one [null, 28, 28, 1] image tensor (got ${JSON.stringify(model.inputs.map((i) => i.shape))})`);
+  if (model.inputs.length !== 1 || JSON.stringify(input) !== JSON.stringify([null, ...IMAGE_SHAPE])) {
+    fail(`the input must be one [null, ${IMAGE_SHAPE.join(', ')}] image tensor (got ${JSON.stringify(model.inputs.map((i) => i.shape))})`);
   }
   if (model.outputs.length !== classCounts.length) fail(`the model has ${model.outputs.length} outputs; the loaded scenario has ${classCounts.length} tasks`);
   model.outputs.forEach((o, i) => {

@@ -1,5 +1,5 @@
 /**
- * Shared test helpers (ARCHITECTURE.md rule 7): array comparison, finite-difference gradient
+ * Shared test helpers (docs/ARCHITECTURE.md, "Habits"): array comparison, finite-difference gradient
  * checks, and a tensor-leak check.
  */
 import * as tf from '@tensorflow/tfjs';

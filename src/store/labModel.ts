@@ -260,6 +260,11 @@ export interface PlanePoint {
   /** accuracy in percent */
   source: number;
   target: number;
+  /** sample sd over seeds in percent (absent for one seed) */
+  sourceSd?: number;
+  targetSd?: number;
+  /** how many seeds the point averages (absent: one) */
+  seeds?: number;
   label: string;
 }
 

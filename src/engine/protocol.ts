@@ -14,6 +14,7 @@
  * (TypeScript refuses to compile until every command type has one).
  */
 
+import type { AlphaSummary as CoreAlphaSummary } from '../core/alphaSummary';
 import type { MethodName, NetKind } from '../core/names';
 import type { StageName } from '../core/train';
 import { METHOD_KNOBS, isMethodName, isNetKind } from '../core/names';
@@ -370,6 +371,33 @@ export interface ProgressEvent extends EventBase, RunKey {
   lambda?: number;
   /** test accuracy per task id, measured now and then on a test subset (absent in between) */
   accByTask?: Record<string, number>;
+  /**
+   * ResCL's combine stage: mean |α_s|, |α_t| per combined unit at the steps measured since the last
+   * progress event (the α trajectories; see `checkAlphaSummaries`)
+   */
+  alphas?: AlphaSummary[];
+}
+
+/** Mean |α| of one combined unit's source and target branch at one step: core/alphaSummary.ts's type. */
+export type AlphaSummary = CoreAlphaSummary;
+
+/**
+ * null when `value` is a list of α summaries (a string `unit`, a whole `step` ≥ 0, finite means
+ * ≥ 0), else what is wrong with it: the store checks the worker's summaries before drawing them.
+ */
+export function checkAlphaSummaries(value: unknown): string | null {
+  if (!Array.isArray(value)) return `alphas must be a list (got ${describe(value)})`;
+  for (const [i, a] of value.entries()) {
+    if (typeof a !== 'object' || a === null) return `alphas[${i}] must be an object (got ${describe(a)})`;
+    const f = a as Fields;
+    if (typeof f.unit !== 'string') return `alphas[${i}].unit must be a string (got ${describe(f.unit)})`;
+    if (typeof f.step !== 'number' || !Number.isInteger(f.step) || f.step < 0) return `alphas[${i}].step must be a whole number ≥ 0 (got ${describe(f.step)})`;
+    for (const k of ['meanAbsSource', 'meanAbsTarget']) {
+      const v = f[k];
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) return `alphas[${i}].${k} must be a finite number ≥ 0 (got ${describe(v)})`;
+    }
+  }
+  return null;
 }
 
 /** Fixed histogram bins for α: edges from −1.5 to 1.5 (values outside go to the end bins). */

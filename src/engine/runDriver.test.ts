@@ -58,6 +58,39 @@ function setup(points = new Map<string, PointRecord>()) {
   return { driver, events, ran, storage, sessions, control, run, persisted };
 }
 
+describe('RunDriver α trajectories', () => {
+  it('sends every α summary with the next progress event that goes out, none lost to the throttle', async () => {
+    const events: EngineEvent[] = [];
+    const storage = new MemoryStorage();
+    const sessions = new SessionStore(storage);
+    await storage.put('nets', 's|source', { saved: true });
+    const combine = async function* (): AsyncGenerator<ExperimentEvent, void, undefined> {
+      for (let s = 1; s <= 4; s++) {
+        yield {
+          type: 'progress', method: 'rescl', knob: 0.01, taskIndex: 1, progress: progress('combine', s, 4),
+          alphas: [{ unit: 'd1', step: s, meanAbsSource: 0.5 - s / 100, meanAbsTarget: 0.5 }],
+        };
+      }
+    };
+    const experiment = {
+      sourceNet: emptyNet(), firstFinetunedNet: null,
+      trainSourceNet: async function* () { /* the source counts as trained */ },
+      runMethod: combine,
+    } as unknown as Experiment;
+    const run: RunRecord = { scenario: 'split-mnist', seed: 1, trainLimit: 10, testLimit: 10, session: 's', config: CONFIG, mode: 'sweep', lastStage: 'start' };
+    const driver = new RunDriver({
+      run: { ...run, config: { ...CONFIG, sweep: { rescl: [0.01] } } }, single: false, experiment, tasks: [] as Task[], evalSets: [], points: new Map(),
+      control: new RunControl(async () => {}, 1e9),
+      // progress at most once per 1e9 ms: only the first step and the last (forced) go out
+      throttle: new ReportThrottle(1e9, 1e9), sessions, post: (e) => events.push(e), setDetail: () => {}, persist: async () => {},
+    });
+    await driver.execute();
+    const sent = events.filter((e) => e.type === 'progress');
+    expect(sent.map((e) => e.step)).toEqual([1, 4]);
+    expect(sent.map((e) => e.alphas?.map((a) => a.step))).toEqual([[1], [2, 3, 4]]);
+  });
+});
+
 describe('RunDriver (stand-in experiment)', () => {
   it('trains the source, runs the plan item, reports and saves the point and the stage', async () => {
     // the source network counts as saved, so no serialisation of the stand-in is needed

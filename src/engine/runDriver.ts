@@ -19,7 +19,7 @@ import { evaluateAccuracy } from '../core/train';
 import type { Task } from '../data/types';
 import { sampleImages } from './datasets';
 import { nearestState, runPlan } from './plan';
-import { PROTOCOL_VERSION, type EngineEvent, type ProgressEvent, type TradeoffPointEvent } from './protocol';
+import { PROTOCOL_VERSION, type AlphaSummary, type EngineEvent, type ProgressEvent, type TradeoffPointEvent } from './protocol';
 import { criteriaEvent, foldReportEvent, histograms, type ReportThrottle } from './reporting';
 import type { RunControl } from './runControl';
 import { pointKey, type PointRecord, type RunRecord, type SessionStore } from './sessions';
@@ -52,6 +52,8 @@ export class RunDriver {
   liveLambda: number;
   private live: { combined: CombinedNet; knob: number | null; taskIndex: number } | null = null;
   private stageKey = '';
+  /** α summaries measured since the last progress event went out (sent with the next one) */
+  private pendingAlphas: AlphaSummary[] = [];
 
   constructor(private readonly c: RunContext) {
     this.liveLambda = c.run.config.lambda;
@@ -105,9 +107,11 @@ export class RunDriver {
     const base = { method: e.method, knob: e.knob, taskIndex: e.taskIndex };
     if (key !== this.stageKey) {
       this.stageKey = key;
+      this.pendingAlphas = [];
       this.c.post({ type: 'stageStarted', v: PROTOCOL_VERSION, ...base, stage, totalSteps: p.totalSteps });
     }
     if (stage !== 'combine' && this.live) this.live = null;
+    if (e.alphas) this.pendingAlphas.push(...e.alphas);
     const now = performance.now();
     const force = p.done || this.c.control.paused;
     if (!this.c.throttle.progressDue(now, force)) return;
@@ -115,6 +119,10 @@ export class RunDriver {
       type: 'progress', v: PROTOCOL_VERSION, ...base, stage, step: p.step, totalSteps: p.totalSteps, epoch: p.epoch, epochs: p.epochs,
       loss: p.loss, samplesPerSec: p.samplesPerSec, elapsedMs: p.elapsedMs, etaMs: p.etaMs,
     };
+    if (this.pendingAlphas.length) {
+      event.alphas = this.pendingAlphas;
+      this.pendingAlphas = [];
+    }
     if (stage === 'combine' && this.live) {
       const run = this.c.run;
       if (e.method === 'rescl' && (run.mode === 'rescl' || run.mode === 'full') && this.stageIsLive(e.knob)) event.lambda = this.liveLambda;

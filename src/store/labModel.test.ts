@@ -132,3 +132,29 @@ describe('selectors', () => {
     expect(bars).toEqual([{ x: -1, source: 1, target: 0 }, { x: 0, source: 2, target: 0 }, { x: 1, source: 3, target: 4 }]);
   });
 });
+
+describe('α trajectories from progress events', () => {
+  const base = { v, method: 'rescl' as const, knob: 1e-3, taskIndex: 1, stage: 'combine' as const, totalSteps: 10, epoch: 0, epochs: 1, loss: 1, samplesPerSec: 1, elapsedMs: 1, etaMs: 1 };
+  const alphas = (step: number, s: number) => [{ unit: 'd1', step, meanAbsSource: s, meanAbsTarget: 0.5 }];
+  it('collects them per combine stage and starts over when that stage starts again', () => {
+    const s = apply([
+      { type: 'stageStarted', v, method: 'rescl', knob: 1e-3, taskIndex: 1, stage: 'combine', totalSteps: 10 },
+      { type: 'progress', ...base, step: 2, alphas: alphas(1, 0.5).concat(alphas(2, 0.45)) },
+      { type: 'progress', ...base, step: 3 },
+      { type: 'progress', ...base, step: 4, alphas: alphas(4, 0.4) },
+    ]);
+    const key = 'rescl|0.001|1|combine';
+    expect(s.alphaTrajectories[key].d1.map((p) => [p.step, p.source])).toEqual([[1, 0.5], [2, 0.45], [4, 0.4]]);
+    const again = apply([{ type: 'stageStarted', v, method: 'rescl', knob: 1e-3, taskIndex: 1, stage: 'combine', totalSteps: 10 }], s);
+    expect(again.alphaTrajectories[key]).toEqual({});
+  });
+
+  it('keeps the progress but not malformed α summaries, and says so once', () => {
+    const bad = { type: 'progress', ...base, step: 2, alphas: [{ unit: 'd1', step: 2, meanAbsSource: 'x', meanAbsTarget: 0.5 }] } as unknown as EngineEvent;
+    const s = apply([bad, bad]);
+    expect(s.stages[0].step).toBe(2);
+    expect(s.alphaTrajectories).toEqual({});
+    expect(s.errors).toHaveLength(1);
+    expect(s.errors[0].message).toMatch(/α summaries.*meanAbsSource must be a finite number/);
+  });
+});

@@ -244,7 +244,7 @@ export const useLabStore = create<LabState>()((set, get) => {
     runFull: async () => {
       if (get().status !== 'ready' || busy()) return;
       if (!(await prepare())) return;
-      set({ stages: [], curves: {}, currentStageKey: null, points: [], criteria: {}, liveAlphas: null, foldReports: [], restoredCount: null, trainingLambda: null });
+      set({ stages: [], curves: {}, currentStageKey: null, points: [], criteria: {}, liveAlphas: null, alphaTrajectories: {}, foldReports: [], restoredCount: null, trainingLambda: null });
       send({ type: 'configure', config: runConfigOf(get().setup) });
       send({ type: 'run', mode: 'full' });
     },

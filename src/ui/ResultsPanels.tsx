@@ -6,7 +6,9 @@ import {
 } from '../store/labModel';
 import { knobName, useLabStore } from '../store/labStore';
 import { AccMatrix } from './charts/AccMatrix';
+import { trajectoryStageKey } from '../store/alphaTrajectory';
 import { AlphaHistogram } from './charts/AlphaHistogram';
+import { AlphaTrajectory } from './charts/AlphaTrajectory';
 import { CurveChart, type CurveRow } from './charts/CurveChart';
 import { TradeoffChart } from './charts/TradeoffChart';
 import { Help } from './Help';
@@ -38,10 +40,14 @@ export function AlphaCard() {
   const sliderLambda = useLabStore((s) => s.sliderLambda);
   const live = useLabStore((s) => s.liveAlphas);
   const runState = useLabStore((s) => s.runState);
+  const trajectories = useLabStore((s) => s.alphaTrajectories);
+  const currentKey = useLabStore((s) => s.currentStageKey);
   const sel = nearestResclPoint(points, sliderLambda);
   // While a combined stage streams, show it live; otherwise the selected network's final α.
   const showLive = live !== null && (runState === 'running' || runState === 'paused' || !sel?.alphas);
   const layers = showLive ? live.layers : (sel?.alphas ?? []);
+  const trajectoryKey = trajectoryStageKey(trajectories, showLive ? currentKey : null, sel?.knob ?? null);
+  const byUnit = trajectoryKey ? trajectories[trajectoryKey] : undefined;
   const title = showLive ? `live, λ = ${formatLambda(live.lambda)}, step ${live.step}` : sel ? `λ = ${formatLambda(sel.knob)}` : '';
   return (
     <section className="card" aria-labelledby="alpha-title">
@@ -52,8 +58,11 @@ export function AlphaCard() {
       <div className="alpha-grid" data-testid="alpha.histogram" data-layers={layers.length} data-source={showLive ? 'live' : 'selected'}>
         {layers.length === 0 && <p className="empty">The combined stage streams α here.</p>}
         {layers.map((l) => (
-          <AlphaHistogram key={l.unit} unit={l.unit} bars={histogramBars(l, ALPHA_HISTOGRAM_RANGE, ALPHA_HISTOGRAM_BINS)}
-            meanSource={l.statsSource.mean} meanTarget={l.statsTarget.mean} />
+          <div key={l.unit} className="alpha-row">
+            <AlphaHistogram unit={l.unit} bars={histogramBars(l, ALPHA_HISTOGRAM_RANGE, ALPHA_HISTOGRAM_BINS)}
+              meanSource={l.statsSource.mean} meanTarget={l.statsTarget.mean} />
+            {byUnit?.[l.unit]?.length ? <AlphaTrajectory unit={l.unit} points={byUnit[l.unit]} /> : null}
+          </div>
         ))}
       </div>
       <p className="legend-line">
@@ -62,6 +71,7 @@ export function AlphaCard() {
       <Help id="help-alpha">
         Each layer computes ReLU((1+α<sub>s</sub>)·z<sub>s</sub> + α<sub>t</sub>·z<sub>t</sub>), one α per output channel. Both start at ½ source + ½
         target. The L1 decay pulls both to 0 — the source layer; a channel that keeps α<sub>t</sub> away from 0 is one the new task needs.
+        Beside each histogram: mean |α<sub>s</sub>| and mean |α<sub>t</sub>| of that layer against the step of the combine stage.
       </Help>
     </section>
   );

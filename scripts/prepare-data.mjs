@@ -10,7 +10,8 @@
 //   --if-stale  do nothing when index.json matches FORMAT_VERSION, SCRIPT_VERSION and the source
 //               package versions and every listed file exists with its listed byte size.
 //   --out DIR   write somewhere else than public/data (used by tests).
-// Plain Node ESM, no dependencies. src/data/load.ts reads what this writes; keep FORMAT_VERSION in
+// Plain Node ESM; its one dependency is esbuild, to load the seeded generator from src/data/rng.ts
+// (see loadDataRng). src/data/load.ts reads what this writes; keep FORMAT_VERSION in
 // step with DATA_FORMAT_VERSION in src/data/registry.ts.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -39,36 +40,23 @@ const MNIST_CLASSES = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
 const FASHION_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
 
 /**
- * mulberry32, identical to createRng in src/data/rng.ts (src/data/rng.test.ts checks that both give
- * the same sequence and the same shuffles).
- * @param {number} seed integer seed, taken mod 2^32
+ * The seeded generator is src/data/rng.ts itself, not a copy. A plain .mjs cannot import TypeScript
+ * under Node 20, so this script strips the file's types with esbuild (already a dev dependency:
+ * Vite and scripts/run-ts.mjs use it) and imports the result as a `data:` module (rng.ts imports
+ * nothing, so it needs no bundling). Loaded once, before any conversion.
+ * @returns {Promise<typeof import('../src/data/rng.ts')>}
  */
-export function createRng(seed) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n) => Math.floor(next() * n);
-  const shuffle = (array) => {
-    for (let i = array.length - 1; i > 0; i--) {
-      const j = int(i + 1);
-      const tmp = array[i];
-      array[i] = array[j];
-      array[j] = tmp;
-    }
-    return array;
-  };
-  const permutation = (n) => {
-    const p = new Uint32Array(n);
-    for (let i = 0; i < n; i++) p[i] = i;
-    return shuffle(p);
-  };
-  return { next, int, shuffle, permutation };
+export async function loadDataRng() {
+  const { transform } = await import('esbuild');
+  const source = readFileSync(path.join(ROOT, 'src/data/rng.ts'), 'utf8');
+  const { code } = await transform(source, { loader: 'ts', format: 'esm', target: 'node20' });
+  return import(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`);
 }
+
+/** src/data/rng.ts's createRng (set by main() through loadDataRng()). */
+let createRng = () => {
+  throw new Error('prepare-data: the seeded generator is not loaded (call loadDataRng first)');
+};
 
 function packageVersion(name) {
   const file = path.join(ROOT, 'node_modules', name, 'package.json');
@@ -206,7 +194,7 @@ export function isFresh(outDir, sources) {
   return true;
 }
 
-function main(argv) {
+async function main(argv) {
   const t0 = performance.now();
   const ifStale = argv.includes('--if-stale');
   const outIdx = argv.indexOf('--out');
@@ -220,6 +208,7 @@ function main(argv) {
     console.log(`prepare-data: ${path.relative(ROOT, outDir) || outDir} is up to date (format ${FORMAT_VERSION}), nothing to do`);
     return;
   }
+  ({ createRng } = await loadDataRng());
   mkdirSync(outDir, { recursive: true });
   // Remove the index first: an interrupted rebuild must never look fresh.
   rmSync(path.join(outDir, 'index.json'), { force: true });
@@ -264,10 +253,8 @@ function main(argv) {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
-  try {
-    main(process.argv.slice(2));
-  } catch (err) {
+  main(process.argv.slice(2)).catch((err) => {
     console.error(`prepare-data: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(1);
-  }
+  });
 }

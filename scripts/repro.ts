@@ -14,6 +14,7 @@ import type { FisherKind, StageProgress } from '../src/core/train';
 import { BUDGETS, isMethodName, isNetKind, METHOD_KNOBS, type Budget, METHOD_NAMES, NET_KINDS, type MethodName } from '../src/core/names';
 import { disposeNet } from '../src/core/nets';
 import { modelArtifacts, modelJson, toLayersModel } from '../src/core/fold';
+import { TRAINING_DEFAULTS } from '../src/core/trainingDefaults';
 import { SCENARIO_IDS } from '../src/data/registry';
 import { loadScenarioTasks } from '../src/data/scenarioNode';
 import { useBackend, type ScriptBackend } from './backend';
@@ -21,21 +22,24 @@ import { parseFlags, parseNumberList, UsageError } from './cli';
 import { criteriaRows, markdownReport, resultsRows, textTable, tradeoffSvg, type ReproResults, type ReproRun } from './report';
 
 const BUNDLED = SCENARIO_IDS.filter((s) => s !== 'custom');
+/** The study settings (src/core/trainingDefaults.ts): repro's defaults and docs/RESULTS.md's. */
+const D = TRAINING_DEFAULTS;
 const USAGE = `usage: npm run repro -- [flags]
   --scenario <${BUNDLED.join('|')}>   (default mnist-fashion)
   --net <${NET_KINDS.join('|')}>      (default mlp)
   --method <${METHOD_NAMES.join('|')}|all>, or a comma list   (default all)
   --lambdas <comma list>   each selected method's knob values (default: per method, see below)
   --lambdas-rescl / --lambdas-lwf / --lambdas-ewc <comma list>   per-method override
-  --epochs <n> (default 3)   --train-limit <n per task> (default 10000)   --test-limit <n> (default: full test split)
-  --batch <n> (default 128)  --lr <x> (default 1e-3)   --alpha-lr <x> (default 1e-2)   --seed <n> (default 1)
+  --epochs <n> (default ${D.epochs})   --train-limit <n per task> (default ${D.trainLimit})   --test-limit <n> (default: full test split)
+  --batch <n> (default ${D.batchSize})  --lr <x> (default ${D.learningRate})   --alpha-lr <x> (default ${D.alphaLearningRate})   --seed <n> (default ${D.seed})
   --seeds <comma list>   run everything once per seed (overrides --seed); results give mean ± sd
   --budget <equal|stage> (default equal: FT/FE/LwF/EWC get ResCL's fine-tune + combine steps per task)
   --joint-init <source|scratch> (default source: joint warm-starts from the source with ResCL's budget)
-  --fisher <true|empirical> (default true)   --fisher-samples <n> (default 1000)   --fwt <on|off> (default on: train FWT's single-task references, one per new task and seed)
-  --backend <cpu|wasm|webgpu> (default cpu; wasm trains MLPs ~5x faster here, but no convnets)
+  --fisher <true|empirical> (default true)   --fisher-samples <n> (default ${D.fisherSamples})   --fwt <on|off> (default on: train FWT's single-task references, one per new task and seed)
+  --backend <cpu|wasm|webgpu> (default cpu; wasm, with the lab's kernels from src/kernels, trains every net, convnets included)
   --out <dir> (default repro-out/<scenario>-<net>)
   --render <dir>   only rewrite <dir>/report.md and tradeoff.svg from <dir>/results.json
+Defaults are the study settings of src/core/trainingDefaults.ts (docs/RESULTS.md); weight decay ${D.weightDecay}, head warm-up ${D.headWarmupSteps} steps.
 Default knobs: ${Object.entries(METHOD_KNOBS).filter(([, k]) => k).map(([m, k]) => `${m} ${k?.knob} ∈ {${k?.defaults.join(', ')}}`).join('; ')}.`;
 
 function formatMs(ms: number): string {
@@ -52,18 +56,18 @@ async function main(): Promise<void> {
     'lambdas-rescl': { kind: 'optional-string' },
     'lambdas-lwf': { kind: 'optional-string' },
     'lambdas-ewc': { kind: 'optional-string' },
-    epochs: { kind: 'int', min: 1, max: 1000, default: 3 },
-    'train-limit': { kind: 'int', min: 10, max: 60000, default: 10000 },
+    epochs: { kind: 'int', min: 1, max: 1000, default: D.epochs },
+    'train-limit': { kind: 'int', min: 10, max: 60000, default: D.trainLimit },
     'test-limit': { kind: 'int', min: 10, max: 10000, default: 10000 },
-    batch: { kind: 'int', min: 1, max: 4096, default: 128 },
-    lr: { kind: 'number', min: 1e-7, max: 1, default: 1e-3 },
-    'alpha-lr': { kind: 'number', min: 1e-7, max: 1, default: 1e-2 },
-    seed: { kind: 'int', min: 0, max: 2 ** 31 - 1, default: 1 },
+    batch: { kind: 'int', min: 1, max: 4096, default: D.batchSize },
+    lr: { kind: 'number', min: 1e-7, max: 1, default: D.learningRate },
+    'alpha-lr': { kind: 'number', min: 1e-7, max: 1, default: D.alphaLearningRate },
+    seed: { kind: 'int', min: 0, max: 2 ** 31 - 1, default: D.seed },
     seeds: { kind: 'optional-string' },
     budget: { kind: 'choice', choices: [...BUDGETS], default: 'equal' },
     fisher: { kind: 'choice', choices: ['true', 'empirical'], default: 'true' },
     'joint-init': { kind: 'choice', choices: ['source', 'scratch'], default: 'source' },
-    'fisher-samples': { kind: 'int', min: 1, max: 60000, default: 1000 },
+    'fisher-samples': { kind: 'int', min: 1, max: 60000, default: D.fisherSamples },
     fwt: { kind: 'choice', choices: ['on', 'off'], default: 'on' },
     backend: { kind: 'choice', choices: ['cpu', 'wasm', 'webgpu'], default: 'cpu' },
     out: { kind: 'optional-string' },
@@ -82,7 +86,6 @@ async function main(): Promise<void> {
   });
   const net = flags.net as string;
   if (!isNetKind(net)) throw new UsageError(`--net: unknown network '${net}'`, USAGE);
-  if (flags.backend === 'wasm' && net !== 'mlp') throw new UsageError('--backend wasm cannot train convnets (tfjs-wasm has no Conv2DBackpropFilter): use --net mlp or another backend', USAGE);
   const knobsOf = (m: MethodName): (number | null)[] => {
     const spec = METHOD_KNOBS[m];
     if (!spec) return [null];
@@ -102,7 +105,7 @@ async function main(): Promise<void> {
   const scenario = flags.scenario as string;
   const out = (flags.out as string | undefined) ?? path.join('repro-out', `${scenario}-${net}`);
   mkdirSync(out, { recursive: true });
-  const stageOf = (seed: number) => ({ epochs: flags.epochs as number, batchSize: flags.batch as number, learningRate: flags.lr as number, weightDecay: 1e-4, seed, reportIntervalMs: 100 });
+  const stageOf = (seed: number) => ({ epochs: flags.epochs as number, batchSize: flags.batch as number, learningRate: flags.lr as number, weightDecay: D.weightDecay, seed, reportIntervalMs: 100 });
   const runs: ReproRun[] = [];
   const scratch: Record<number, (number | null)[]> = {};
   const sourceAccuracies: number[] = [];
@@ -170,7 +173,7 @@ async function main(): Promise<void> {
   for (const c of aggregateCrit) criteria[c.method as MethodName] = { maxAvgAcc: c.maxAvgAcc.mean, tau: c.tau, srcAccAtTau: c.unreachableSeeds ? null : c.srcAccAtTau.mean };
   const results: ReproResults = {
     scenario, net, seed: seeds[0], seeds, budget, backend,
-    settings: { epochs: flags.epochs, trainLimit: flags['train-limit'], testLimit: flags['test-limit'], batch: flags.batch, lr: flags.lr, alphaLr: flags['alpha-lr'], weightDecay: 1e-4, headWarmupSteps, fisher: flags.fisher, fisherSamples: flags['fisher-samples'], budget, jointInit: flags['joint-init'] },
+    settings: { epochs: flags.epochs, trainLimit: flags['train-limit'], testLimit: flags['test-limit'], batch: flags.batch, lr: flags.lr, alphaLr: flags['alpha-lr'], weightDecay: D.weightDecay, headWarmupSteps, fisher: flags.fisher, fisherSamples: flags['fisher-samples'], budget, jointInit: flags['joint-init'] },
     tasks: taskInfo,
     sourceAccuracy: meanSd(sourceAccuracies).mean,
     runs, criteria,

@@ -19,6 +19,7 @@ import { tradeoffOf, type AccuracyMatrix, type TradeoffPoint } from './metrics';
 import { METHOD_INFO, type Budget, type MethodName, type NetKind } from './names';
 import { METHODS, trainOwned, type ChainContext, type ChainRun } from './methods';
 import { addHead, buildNet, cloneNet, countParams, disposeNet, type Net } from './nets';
+import { TRAINING_DEFAULTS } from './trainingDefaults';
 import {
   computeFisher, evaluateAccuracy, ewcParameters, plainForward, trainFinetune, trainJoint, trainSource, DEFAULT_STAGE_OPTIONS,
   type EwcMemory, type FinetuneOptions, type FisherKind, type StageOptions, type StageProgress,
@@ -59,12 +60,12 @@ export interface ExperimentOptions {
 export const DEFAULT_EXPERIMENT_OPTIONS: ExperimentOptions = {
   net: 'mlp',
   width: 1,
-  seed: 1,
+  seed: TRAINING_DEFAULTS.seed,
   stage: DEFAULT_STAGE_OPTIONS,
-  headWarmupSteps: 20,
-  alphaLearningRate: 1e-2,
+  headWarmupSteps: TRAINING_DEFAULTS.headWarmupSteps,
+  alphaLearningRate: TRAINING_DEFAULTS.alphaLearningRate,
   targetBatchNorm: 'inference',
-  fisherSamples: 1000,
+  fisherSamples: TRAINING_DEFAULTS.fisherSamples,
   fisher: 'true',
   foldCheckSamples: 256,
   budget: 'equal',

@@ -1,7 +1,7 @@
 /**
  * A small seeded pseudo-random number generator (mulberry32) so that every split, subset, shuffle and
  * pixel permutation is reproducible: the same seed gives the same sequence in Node, in a Web Worker,
- * in the browser and in `scripts/prepare-data.mjs` (which carries an identical copy; a test checks it).
+ * in the browser and in `scripts/prepare-data.mjs` (which loads this file through esbuild: no copy).
  *
  * mulberry32 is not cryptographic; it has a 2^32 period, which is plenty for shuffling datasets.
  */

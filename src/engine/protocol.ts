@@ -20,6 +20,7 @@ import type { StageName } from '../core/train';
 import { METHOD_KNOBS, isMethodName, isNetKind } from '../core/names';
 import type { ScenarioId } from '../data/registry';
 import { isScenarioId } from '../data/registry';
+import { FIXED_TRAINING, TRAINING_DEFAULTS } from '../core/trainingDefaults';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -109,13 +110,10 @@ export interface RunConfig {
 /** The settings the engine uses until a `configure` arrives. */
 export const DEFAULT_RUN_CONFIG: RunConfig = {
   net: 'mlp',
-  epochs: 1,
-  batchSize: 64,
-  learningRate: 1e-3,
-  alphaLearningRate: 1e-2,
-  weightDecay: 1e-4,
-  headWarmupSteps: 20,
-  seed: 1,
+  epochs: TRAINING_DEFAULTS.live.epochs,
+  batchSize: TRAINING_DEFAULTS.live.batchSize,
+  ...FIXED_TRAINING,
+  seed: TRAINING_DEFAULTS.seed,
   lambda: 1e-3,
   methods: ['rescl', 'ft', 'lwf'],
   sweep: { rescl: METHOD_KNOBS.rescl?.defaults ?? [], lwf: METHOD_KNOBS.lwf?.defaults ?? [] },
@@ -300,6 +298,7 @@ export type ErrorCode =
   | 'not-ready' // e.g. `run` before a scenario is loaded, `export` with no such network
   | 'busy' // a run is in progress
   | 'storage-failed' // saving to IndexedDB failed (quota): the run goes on unsaved
+  | 'timeout' // the page's side: the engine did not answer a request in time (engine/client.ts)
   | 'internal';
 
 export interface EngineErrorEvent extends EventBase {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { clampLambda } from '../core/lambda';
+import { TRAINING_DEFAULTS } from '../core/trainingDefaults';
 import { DEFAULT_SETUP, formatSetup, parseSetup } from './urlConfig';
 
 describe('parseSetup', () => {
@@ -9,10 +10,10 @@ describe('parseSetup', () => {
   });
 
   it('reads every parameter of a valid link', () => {
-    const { config, notices } = parseSetup('?scenario=split-mnist&net=conv4&methods=rescl,lwf&epochs=3&trainLimit=1000&seed=7&backend=cpu&lambda=0.0001');
+    const { config, notices } = parseSetup('?scenario=split-mnist&net=conv4&methods=rescl,lwf&epochs=3&batch=32&trainLimit=1000&seed=7&backend=cpu&lambda=0.0001');
     expect(notices).toEqual([]);
     expect(config).toEqual({
-      scenario: 'split-mnist', net: 'conv4', methods: ['rescl', 'lwf'], epochs: 3, trainLimit: 1000, seed: 7, backend: 'cpu', lambda: 1e-4,
+      scenario: 'split-mnist', net: 'conv4', methods: ['rescl', 'lwf'], epochs: 3, batchSize: 32, trainLimit: 1000, seed: 7, backend: 'cpu', lambda: 1e-4,
     });
   });
 
@@ -42,6 +43,17 @@ describe('parseSetup', () => {
     expect(notices.join('\n')).toMatch(/Unknown backend "metal"/);
     expect(notices.join('\n')).toMatch(/epochs=lots is not a number/);
     expect(notices).toHaveLength(6);
+  });
+
+  it('reads batch: defaults to the live training default, clamps and refuses bad values with a notice', () => {
+    expect(DEFAULT_SETUP.batchSize).toBe(TRAINING_DEFAULTS.live.batchSize);
+    expect(parseSetup('?batch=128')).toEqual({ config: { ...DEFAULT_SETUP, batchSize: 128 }, notices: [] });
+    expect(parseSetup('?batch=0')).toEqual({ config: { ...DEFAULT_SETUP, batchSize: 1 }, notices: ['batch=0 is out of range (1 … 1024, whole numbers); using 1.'] });
+    expect(parseSetup('?batch=5000').config.batchSize).toBe(1024);
+    expect(parseSetup('?batch=96.4').config.batchSize).toBe(96);
+    expect(parseSetup('?batch=big')).toEqual({ config: DEFAULT_SETUP, notices: [`batch=big is not a number; using ${DEFAULT_SETUP.batchSize}.`] });
+    expect(parseSetup('?batch=1e400').notices).toEqual([`batch=1e400 is not a number; using ${DEFAULT_SETUP.batchSize}.`]);
+    expect(formatSetup({ ...DEFAULT_SETUP, batchSize: 256 })).toMatch(/[?&]batch=256(&|$)/);
   });
 
   it('refuses the custom scenario (files cannot travel in a link)', () => {

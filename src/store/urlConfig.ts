@@ -1,11 +1,13 @@
 /**
  * The run setup as URL query parameters, so that a link reproduces a run:
- *   ?scenario=&net=&methods=a,b&epochs=&trainLimit=&seed=&backend=&lambda=
+ *   ?scenario=&net=&methods=a,b&epochs=&batch=&trainLimit=&seed=&backend=&lambda=
+ * Defaults: the live settings of core/trainingDefaults.ts.
  * Parsing never throws: a missing value takes its default, an unknown or out-of-range value is
  * replaced (clamped for numbers) and a notice says what was changed.
  */
 import { METHOD_NAMES, NET_KINDS, isMethodName, isNetKind, type MethodName, type NetKind } from '../core/names';
 import { clampLambda, LAMBDA_MAX, LAMBDA_MIN } from '../core/lambda';
+import { TRAINING_DEFAULTS } from '../core/trainingDefaults';
 import { SCENARIOS, isScenarioId, type ScenarioId } from '../data/registry';
 import { BACKEND_PREFERENCES, RUN_CONFIG_LIMITS, isBackendPreference, type BackendPreference } from '../engine/protocol';
 
@@ -18,6 +20,8 @@ export interface SetupConfig {
   /** methods the full run compares; always contains 'rescl' */
   methods: MethodName[];
   epochs: number;
+  /** images per training step (URL `batch`) */
+  batchSize: number;
   /** training images per task; null = the full split */
   trainLimit: number | null;
   seed: number;
@@ -29,15 +33,20 @@ export interface SetupConfig {
 export const TRAIN_LIMIT_RANGE: readonly [number, number] = [100, 60000];
 export const EPOCH_RANGE: readonly [number, number] = [RUN_CONFIG_LIMITS.epochs[0], 20];
 export const SEED_RANGE: readonly [number, number] = RUN_CONFIG_LIMITS.seed;
+export const BATCH_RANGE: readonly [number, number] = RUN_CONFIG_LIMITS.batchSize;
 
-/** Defaults: a complete MNIST → Fashion-MNIST experiment in about a minute on a laptop GPU. */
+/**
+ * Defaults: a complete MNIST → Fashion-MNIST experiment in about a minute on a laptop GPU (the live
+ * training settings of core/trainingDefaults.ts; docs/RESULTS.md's studies use its larger ones).
+ */
 export const DEFAULT_SETUP: SetupConfig = {
   scenario: 'mnist-fashion',
   net: 'mlp',
   methods: [...METHOD_NAMES],
-  epochs: 2,
-  trainLimit: 2000,
-  seed: 1,
+  epochs: TRAINING_DEFAULTS.live.epochs,
+  batchSize: TRAINING_DEFAULTS.live.batchSize,
+  trainLimit: TRAINING_DEFAULTS.live.trainLimit,
+  seed: TRAINING_DEFAULTS.seed,
   backend: 'auto',
   lambda: 1e-3,
 };
@@ -105,11 +114,14 @@ export function parseSetup(search: string): ParsedSetup {
   const epochs = get('epochs');
   if (epochs !== null) config.epochs = clampNumber('epochs', epochs, EPOCH_RANGE, true, notices, DEFAULT_SETUP.epochs);
 
+  const batch = get('batch');
+  if (batch !== null) config.batchSize = clampNumber('batch', batch, BATCH_RANGE, true, notices, DEFAULT_SETUP.batchSize);
+
   const trainLimit = get('trainLimit');
   if (trainLimit !== null) {
     config.trainLimit = ['all', 'full'].includes(trainLimit.trim().toLowerCase())
       ? null
-      : clampNumber('trainLimit', trainLimit, TRAIN_LIMIT_RANGE, true, notices, DEFAULT_SETUP.trainLimit ?? 2000);
+      : clampNumber('trainLimit', trainLimit, TRAIN_LIMIT_RANGE, true, notices, DEFAULT_SETUP.trainLimit ?? TRAINING_DEFAULTS.live.trainLimit);
   }
 
   const seed = get('seed');
@@ -144,6 +156,7 @@ export function formatSetup(config: SetupConfig, base = ''): string {
   params.set('net', config.net);
   params.set('methods', config.methods.join(','));
   params.set('epochs', String(config.epochs));
+  params.set('batch', String(config.batchSize));
   params.set('trainLimit', config.trainLimit === null ? 'all' : String(config.trainLimit));
   params.set('seed', String(config.seed));
   params.set('backend', config.backend);

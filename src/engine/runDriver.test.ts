@@ -8,6 +8,7 @@ import type { EngineEvent, RunConfig } from './protocol';
 import { ReportThrottle } from './reporting';
 import { RunControl, StopSignal } from './runControl';
 import { RunDriver } from './runDriver';
+import { SeedClock, SeedResults } from './seedRuns';
 import { pointKey, SessionStore, type PointRecord, type RunRecord } from './sessions';
 import { MemoryStorage } from './storage';
 
@@ -54,6 +55,7 @@ function setup(points = new Map<string, PointRecord>()) {
     run, single: false, experiment: fakeExperiment(ran), tasks: [{ id: 'a' }, { id: 'b' }] as unknown as Task[], evalSets: [], points, control,
     throttle: new ReportThrottle(0, 0), sessions, post: (e) => events.push(e), setDetail: () => {},
     persist: async (what, write) => { persisted.push(what); await write(); },
+    seeds: { index: 0, results: new SeedResults([1]), clock: new SeedClock(1) },
   });
   return { driver, events, ran, storage, sessions, control, run, persisted };
 }
@@ -83,11 +85,15 @@ describe('RunDriver α trajectories', () => {
       control: new RunControl(async () => {}, 1e9),
       // progress at most once per 1e9 ms: only the first step and the last (forced) go out
       throttle: new ReportThrottle(1e9, 1e9), sessions, post: (e) => events.push(e), setDetail: () => {}, persist: async () => {},
+      seeds: { index: 0, results: new SeedResults([1]), clock: new SeedClock(1) },
     });
     await driver.execute();
     const sent = events.filter((e) => e.type === 'progress');
     expect(sent.map((e) => e.step)).toEqual([1, 4]);
     expect(sent.map((e) => e.alphas?.map((a) => a.step))).toEqual([[1], [2, 3, 4]]);
+    // which seed trains, and (one seed) the run's ETA is the stage's
+    expect(sent[0].seed).toEqual({ value: 1, index: 0, count: 1 });
+    expect(sent[0].runEtaMs).toBe(sent[0].etaMs);
   });
 });
 

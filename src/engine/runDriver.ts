@@ -20,7 +20,8 @@ import type { Task } from '../data/types';
 import { sampleImages } from './datasets';
 import { nearestState, runPlan } from './plan';
 import { PROTOCOL_VERSION, type AlphaSummary, type EngineEvent, type ProgressEvent, type TradeoffPointEvent } from './protocol';
-import { criteriaEvent, foldReportEvent, histograms, type ReportThrottle } from './reporting';
+import { foldReportEvent, histograms, type ReportThrottle } from './reporting';
+import type { SeedClock, SeedResults } from './seedRuns';
 import type { RunControl } from './runControl';
 import { pointKey, type PointRecord, type RunRecord, type SessionStore } from './sessions';
 
@@ -45,6 +46,8 @@ export interface RunContext {
   setDetail: (detail: string) => void;
   /** runs a storage write; a failure is reported, never thrown */
   persist: (what: string, write: () => Promise<void>) => Promise<void>;
+  /** the run's seeds: which one trains now (`index` into `results.seeds`), every seed's points, the run's clock */
+  seeds: { index: number; results: SeedResults; clock: SeedClock };
 }
 
 export class RunDriver {
@@ -115,10 +118,14 @@ export class RunDriver {
     const now = performance.now();
     const force = p.done || this.c.control.paused;
     if (!this.c.throttle.progressDue(now, force)) return;
+    const { index, results, clock } = this.c.seeds;
     const event: ProgressEvent = {
       type: 'progress', v: PROTOCOL_VERSION, ...base, stage, step: p.step, totalSteps: p.totalSteps, epoch: p.epoch, epochs: p.epochs,
       loss: p.loss, samplesPerSec: p.samplesPerSec, elapsedMs: p.elapsedMs, etaMs: p.etaMs,
+      seed: { value: results.seeds[index], index, count: results.seeds.length },
     };
+    const runEta = clock.runEtaMs(index, p.etaMs);
+    if (runEta !== undefined) event.runEtaMs = runEta;
     if (this.pendingAlphas.length) {
       event.alphas = this.pendingAlphas;
       this.pendingAlphas = [];
@@ -173,9 +180,12 @@ export class RunDriver {
       const key = pointKey(r.method, knob);
       this.c.points.set(key, record);
       await this.c.persist('a finished point', () => sessions.savePoint(run.session, key, record));
-      this.c.post(event);
+      // reported over the seeds that finished this point so far (mean ± sd; one seed: itself, sd 0)
+      const { index, results } = this.c.seeds;
+      results.set(results.seeds[index], key, event);
+      this.c.post(results.pointEvent(key));
       if (fold && knob !== null) this.c.post(foldReportEvent(knob, fold));
-      this.c.post(criteriaEvent([...this.c.points.values()].map((p) => p.event)));
+      this.c.post(results.criteriaEvent());
       await this.postSamples(r);
     } finally {
       disposeNet(r.net);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PROTOCOL_VERSION, type EngineEvent, type TradeoffPointEvent } from '../engine/protocol';
 import {
-  INITIAL_LAB_DATA, MAX_CURVE_POINTS, SLIDER_MAX, appendCurve, formatLambda, hasResclPointAt, histogramBars, lambdaToSlider,
+  INITIAL_LAB_DATA, MAX_CURVE_POINTS, SLIDER_MAX, appendCurve, formatLambda, formatPercentSd, hasResclPointAt, histogramBars, lambdaToSlider,
   nearestResclPoint, reduceEvent, sliderToLambda, tradeoffSeries, type CurvePoint, type LabData,
 } from './labModel';
 
@@ -156,5 +156,27 @@ describe('α trajectories from progress events', () => {
     expect(s.alphaTrajectories).toEqual({});
     expect(s.errors).toHaveLength(1);
     expect(s.errors[0].message).toMatch(/α summaries.*meanAbsSource must be a finite number/);
+  });
+});
+
+describe('points over seeds', () => {
+  it('draw error bars (percent) only when a point averages more than one seed', () => {
+    const one = { ...point('ft', null, 0.5, 0.9), spread: { seeds: 1, source: 0, target: 0, average: 0 } };
+    const two = { ...point('lwf', 1, 0.6, 0.8), spread: { seeds: 2, source: 0.02, target: 0.01, average: 0.01 } };
+    const series = tradeoffSeries([one, two], (m) => (m === 'lwf' ? 'λ_o' : null));
+    const ft = series.find((s) => s.method === 'ft')?.points[0];
+    const lwf = series.find((s) => s.method === 'lwf')?.points[0];
+    expect(ft?.seeds).toBeUndefined();
+    expect(ft?.sourceSd).toBeUndefined();
+    expect(lwf?.seeds).toBe(2);
+    expect(lwf?.sourceSd).toBeCloseTo(2, 12);
+    expect(lwf?.targetSd).toBeCloseTo(1, 12);
+  });
+
+  it('format a criterion as mean ± sd with several seeds, as the mean alone with one', () => {
+    expect(formatPercentSd(0.8123, 0.0123, 3)).toBe('81.2 ± 1.2 %');
+    expect(formatPercentSd(0.8123, 0, 1)).toBe('81.2 %');
+    expect(formatPercentSd(0.8123, undefined, undefined)).toBe('81.2 %');
+    expect(formatPercentSd(NaN, 0.1, 2)).toBe('—');
   });
 });

@@ -35,6 +35,10 @@ export interface StageRecord {
   etaMs: number;
   elapsedMs: number;
   lambda?: number;
+  /** which of the run's seeds this stage belongs to */
+  seed?: ProgressEvent['seed'];
+  /** time left for the whole run, all seeds (absent: not known yet) */
+  runEtaMs?: number;
   /** the latest measured test accuracy per task id */
   accByTask: Record<string, number>;
   done: boolean;
@@ -148,6 +152,8 @@ function progressToStage(prev: StageRecord | undefined, e: ProgressEvent, key: s
     etaMs: e.etaMs,
     elapsedMs: e.elapsedMs,
     lambda: e.lambda ?? prev?.lambda,
+    seed: e.seed ?? prev?.seed,
+    runEtaMs: e.runEtaMs,
     accByTask: e.accByTask ? { ...prev?.accByTask, ...e.accByTask } : (prev?.accByTask ?? {}),
     done: e.totalSteps > 0 && e.step >= e.totalSteps,
   };
@@ -298,6 +304,11 @@ export function tradeoffSeries(points: readonly ResultPoint[], knobName: (m: Met
       method: p.method, knob: p.knob, source: 100 * p.source, target: 100 * p.target,
       label: name && p.knob !== null ? `${name}=${formatLambda(p.knob)}` : '',
     };
+    if (p.spread && p.spread.seeds > 1) {
+      pp.seeds = p.spread.seeds;
+      pp.sourceSd = 100 * p.spread.source;
+      pp.targetSd = 100 * p.spread.target;
+    }
     byMethod.set(p.method, [...(byMethod.get(p.method) ?? []), pp]);
   }
   return [...byMethod.entries()].map(([method, pts]) => ({
@@ -331,6 +342,12 @@ export function formatDuration(ms: number): string {
   if (s < 60) return `${s} s`;
   const m = Math.floor(s / 60);
   return `${m} min ${s % 60} s`;
+}
+
+/** "97.3 %" from a fraction, or "97.3 ± 0.4 %" with a standard deviation over more than one seed. */
+export function formatPercentSd(x: number | null | undefined, sd: number | undefined, seeds: number | undefined): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return '—';
+  return (seeds ?? 1) > 1 && sd !== undefined && Number.isFinite(sd) ? `${(100 * x).toFixed(1)} ± ${(100 * sd).toFixed(1)} %` : formatPercent(x);
 }
 
 /** "97.3 %" from a fraction. */

@@ -2,7 +2,7 @@
 import { useMemo, useState } from 'react';
 import { ALPHA_HISTOGRAM_BINS, ALPHA_HISTOGRAM_RANGE, METHOD_KNOBS, METHOD_LABELS, METHOD_NAMES } from '../store/catalog';
 import {
-  describeStage, formatLambda, formatPercent, histogramBars, nearestResclPoint, sameLambda, taskNames, tradeoffSeries,
+  describeStage, formatLambda, formatPercent, formatPercentSd, histogramBars, nearestResclPoint, sameLambda, taskNames, tradeoffSeries,
 } from '../store/labModel';
 import { knobName, useLabStore } from '../store/labStore';
 import { AccMatrix } from './charts/AccMatrix';
@@ -22,14 +22,15 @@ export function TradeoffCard() {
   return (
     <section className="card" aria-labelledby="tradeoff-title">
       <h2 id="tradeoff-title">Trade-off: source vs target accuracy</h2>
-      <div className="chart" data-testid="tradeoff.chart" data-points={points.length}
+      <div className="chart" data-testid="tradeoff.chart" data-points={points.length} data-seeds={Math.max(1, ...points.map((p) => p.spread?.seeds ?? 1))}
         data-selected={selected ? `${selected.target.toFixed(2)},${selected.source.toFixed(2)}` : ''}>
         {points.length ? <TradeoffChart series={series} labels={METHOD_LABELS} selected={selected} /> : <p className="empty">Points appear here as each method finishes.</p>}
       </div>
       <Help id="help-tradeoff">
         Each point is one finished run: its accuracy on the new task (x) and the mean accuracy on earlier tasks (y). Lines are Pareto
         fronts of each method's sweep (ResCL over λ, LwF over λ_o, EWC over λ_ewc); up and right is better. The ring is the network the
-        λ slider selects. Joint uses all data at once: an upper bound, not continual.
+        λ slider selects. Joint uses all data at once: a reference, not continual. With several seeds each point is the mean over seeds, with
+        ±1 sample standard deviation as error bars on both axes.
       </Help>
     </section>
   );
@@ -135,7 +136,7 @@ export function MatrixCard() {
       </div>
       {shown ? (
         <AccMatrix matrix={shown.accMatrix} taskNames={matrixNames}
-          caption={`${METHOD_LABELS[shown.method]}${shown.knob !== null ? ` ${METHOD_KNOBS[shown.method]?.knob ?? ''}=${formatLambda(shown.knob)}` : ''}: R[i][j], test accuracy (%) on task j after learning task i`} />
+          caption={`${METHOD_LABELS[shown.method]}${shown.knob !== null ? ` ${METHOD_KNOBS[shown.method]?.knob ?? ''}=${formatLambda(shown.knob)}` : ''}: R[i][j], test accuracy (%) on task j after learning task i${(shown.spread?.seeds ?? 1) > 1 ? `, mean over ${shown.spread?.seeds} seeds` : ''}`} />
       ) : (
         <div data-testid="acc.matrix" className="empty">The matrix of the selected network appears when it finishes.</div>
       )}
@@ -150,16 +151,22 @@ export function MatrixCard() {
             return (
               <tr key={m}>
                 <th scope="row">{METHOD_LABELS[m]}</th>
-                <td>{c ? formatPercent(c.maxAvgAcc) : '—'}</td>
-                <td>{c ? (c.srcAccAtTau === null ? <span className="muted">not reachable (τ = {formatPercent(c.tau)})</span> : `${formatPercent(c.srcAccAtTau)} (τ = ${formatPercent(c.tau)})`) : '—'}</td>
+                <td>{c ? formatPercentSd(c.maxAvgAcc, c.maxAvgAccSd, c.seeds) : '—'}</td>
+                <td>{c ? (c.srcAccAtTau === null ? <span className="muted">not reachable (τ = {formatPercent(c.tau)})</span> : (
+                  <>
+                    {formatPercentSd(c.srcAccAtTau, c.srcAccAtTauSd, (c.seeds ?? 1) - (c.unreachableSeeds ?? 0))} (τ = {formatPercent(c.tau)})
+                    {c.unreachableSeeds ? <span className="muted"> · τ not reached in {c.unreachableSeeds} of {c.seeds} seeds</span> : null}
+                  </>
+                )) : '—'}</td>
               </tr>
             );
           })}
         </tbody>
       </table>
       <Help id="help-criteria">
-        Fair comparisons that do not depend on one knob value: (1) the best (source + target)/2 over the sweep; (2) the best source accuracy
-        among settings whose target accuracy reaches τ (fine-tuning's target accuracy minus one point).
+        Fair comparisons that do not depend on one knob value: (1) the best average accuracy over all tasks over the sweep; (2) the best source accuracy
+        among settings whose target accuracy reaches τ (fine-tuning's target accuracy minus one point). With several seeds: each criterion per
+        seed (τ from the mean fine-tuning target), shown as mean ± sample standard deviation.
       </Help>
     </section>
   );

@@ -466,6 +466,8 @@ export interface MethodCriteria {
   tau: number;
   /** null when no setting reached τ in any seed */
   srcAccAtTau: number | null;
+  /** why criterion 2 is undefined (only when `srcAccAtTau` is null): τ undefined, no finite point, τ not reached */
+  srcAccAtTauWhy?: string;
   /** seeds the criteria average (absent: one) */
   seeds?: number;
   maxAvgAccSd?: number;

@@ -55,6 +55,11 @@ describe('criteriaEvent', () => {
     expect(r?.unreachableSeeds).toBe(1);
     // FT: 0.90 < τ in seed 1, 0.94 ≥ τ in seed 2
     expect(e.byMethod.ft?.srcAccAtTau).toBeCloseTo(0.3, 12);
+    expect(e.byMethod.ft?.srcAccAtTauWhy).toBeUndefined();
+    // a NaN point never wins criterion 2: undefined, with the reason
+    const nan = criteriaEvent([[point('ft', null, 0.2, 0.9), point('lwf', 1, NaN, 0.95)]]);
+    expect(nan.byMethod.lwf?.srcAccAtTau).toBeNull();
+    expect(nan.byMethod.lwf?.srcAccAtTauWhy).toMatch(/no point has a finite source and target accuracy/);
     expect(e.byMethod.ft?.maxAvgAccSd).toBeCloseTo(Math.SQRT1_2 * Math.abs((0.2 + 0.9) / 2 - (0.3 + 0.94) / 2), 12);
   });
 });

@@ -5,7 +5,7 @@
  * `evalEveryMs` and at most ~1/20 of the time: each waits 20x the last one's cost).
  */
 import type { FoldReport } from '../core/fold';
-import { defaultTau } from '../core/metrics';
+import { criterion2, defaultTau } from '../core/metrics';
 import type { MethodName } from '../core/names';
 import { aggregateCriteria, meanSd } from '../core/seeds';
 import {
@@ -66,7 +66,10 @@ export function criteriaEvent(perSeed: readonly (readonly TradeoffPointEvent[])[
     byMethod[c.method as MethodName] = {
       maxAvgAcc: c.maxAvgAcc.mean, tau, srcAccAtTau: c.srcAccAtTau.n > 0 ? c.srcAccAtTau.mean : null,
       seeds: perSeed.filter((ps) => ps.some((p) => p.method === c.method)).length,
-      maxAvgAccSd: c.maxAvgAcc.sd, unreachableSeeds: c.unreachableSeeds, ...(c.srcAccAtTau.n > 0 ? { srcAccAtTauSd: c.srcAccAtTau.sd } : {}),
+      maxAvgAccSd: c.maxAvgAcc.sd, unreachableSeeds: c.unreachableSeeds,
+      ...(c.srcAccAtTau.n > 0
+        ? { srcAccAtTauSd: c.srcAccAtTau.sd }
+        : { srcAccAtTauWhy: criterion2(all.filter((p) => p.method === c.method), tau).why ?? 'no setting reaches τ in any seed' }),
     };
   }
   return { type: 'criteria', v: PROTOCOL_VERSION, byMethod, tauFrom };

@@ -152,7 +152,7 @@ export function MatrixCard() {
               <tr key={m}>
                 <th scope="row">{METHOD_LABELS[m]}</th>
                 <td>{c ? formatPercentSd(c.maxAvgAcc, c.maxAvgAccSd, c.seeds) : '—'}</td>
-                <td>{c ? (c.srcAccAtTau === null ? <span className="muted">not reachable (τ = {formatPercent(c.tau)})</span> : (
+                <td>{c ? (c.srcAccAtTau === null ? <span className="muted" title={c.srcAccAtTauWhy}>{c.srcAccAtTauWhy ?? `not reachable (τ = ${formatPercent(c.tau)})`}</span> : (
                   <>
                     {formatPercentSd(c.srcAccAtTau, c.srcAccAtTauSd, (c.seeds ?? 1) - (c.unreachableSeeds ?? 0))} (τ = {formatPercent(c.tau)})
                     {c.unreachableSeeds ? <span className="muted"> · τ not reached in {c.unreachableSeeds} of {c.seeds} seeds</span> : null}

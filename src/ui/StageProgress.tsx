@@ -29,7 +29,7 @@ export function StageProgress() {
           )}
           <div><dt>ETA (stage)</dt><dd>{current && !current.done ? formatDuration(current.etaMs) : '—'}</dd></div>
           {current?.seed && current.seed.count > 1 && (
-            <div><dt>ETA (run, all seeds)</dt><dd>{current.runEtaMs !== undefined ? formatDuration(current.runEtaMs) : 'after seed 1'}</dd></div>
+            <div><dt>ETA (run, all seeds)</dt><dd>{current.done ? '—' : current.runEtaMs !== undefined ? formatDuration(current.runEtaMs) : 'known after seed 1'}</dd></div>
           )}
           <div><dt>loss</dt><dd>{current?.loss !== null && current?.loss !== undefined ? current.loss.toFixed(4) : '—'}</dd></div>
           <div><dt>samples/s</dt><dd>{current?.samplesPerSec ? Math.round(current.samplesPerSec).toLocaleString('en') : '—'}</dd></div>

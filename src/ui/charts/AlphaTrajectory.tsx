@@ -16,7 +16,7 @@ export function AlphaTrajectory({ unit, points, height = 110 }: AlphaTrajectoryP
       <ResponsiveContainer width="100%" height={height}>
         <LineChart data={points} margin={{ top: 4, right: 6, bottom: 0, left: 0 }}>
           <CartesianGrid strokeDasharray="3 3" className="chart-grid" />
-          <XAxis dataKey="step" type="number" domain={['dataMin', 'dataMax']} tick={{ fontSize: 10 }} />
+          <XAxis dataKey="step" type="number" domain={['dataMin', 'dataMax']} allowDecimals={false} tick={{ fontSize: 10 }} />
           <YAxis tick={{ fontSize: 10 }} width={34} domain={[0, 'auto']} tickFormatter={(v: number) => v.toFixed(2)} />
           <Tooltip formatter={(v, name) => [typeof v === 'number' ? v.toFixed(3) : String(v), name === 'source' ? 'mean |α_s|' : 'mean |α_t|']}
             labelFormatter={(s) => `step ${String(s)}`} />

@@ -49,8 +49,8 @@ export function TradeoffChart({ series, labels, selected, height = 320 }: Tradeo
             shape={s.front.length ? 'circle' : 'diamond'}
             isAnimationActive={false}
           >
-            {errorBars && <ErrorBar dataKey="targetSd" direction="x" width={4} stroke={METHOD_COLORS[s.method]} className="error-bar" />}
-            {errorBars && <ErrorBar dataKey="sourceSd" direction="y" width={4} stroke={METHOD_COLORS[s.method]} className="error-bar" />}
+            {errorBars && <ErrorBar dataKey="targetSd" direction="x" width={4} stroke={METHOD_COLORS[s.method]} className="error-bar" isAnimationActive={false} />}
+            {errorBars && <ErrorBar dataKey="sourceSd" direction="y" width={4} stroke={METHOD_COLORS[s.method]} className="error-bar" isAnimationActive={false} />}
           </Scatter>
         ))}
         {series.filter((s) => s.front.length > 1).map((s) => (

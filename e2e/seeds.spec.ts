@@ -35,6 +35,9 @@ test.describe('the lab over several seeds', () => {
     const bars = lab.tradeoff.locator('.recharts-errorBars .error-bar');
     expect(await bars.count()).toBeGreaterThanOrEqual(2);
     await expect(page.getByTestId('criteria.table')).toContainText('±');
+    // the metric suite of the shown network, over seeds; FWT undefined here, with why
+    await expect(page.getByTestId('metrics.table')).toContainText('±');
+    await expect(page.getByTestId('metrics.table')).toContainText('single-task reference');
     await page.screenshot({ path: 'e2e/artifacts/lab-seeds-1280x720.png', fullPage: true });
     expect(pageErrors).toEqual([]);
   });

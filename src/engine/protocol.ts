@@ -15,6 +15,7 @@
  */
 
 import type { AlphaSummary as CoreAlphaSummary } from '../core/alphaSummary';
+import type { MetricName } from '../core/metricSuite';
 import type { MethodName, NetKind } from '../core/names';
 import type { StageName } from '../core/train';
 import { METHOD_KNOBS, isMethodName, isNetKind } from '../core/names';
@@ -458,6 +459,20 @@ export interface TradeoffPointEvent extends EventBase {
    * that finished this point, and these are their sample standard deviations (0 for one seed).
    */
   spread?: { seeds: number; source: number; target: number; average: number };
+  /**
+   * The metric suite (core/metricSuite.ts) of each seed's accuracy matrix, then mean ± sample sd over
+   * the seeds where it is defined; `why` when it is undefined in every seed (FWT: the lab trains no
+   * single-task references). Absent on points saved before it existed.
+   */
+  metrics?: Partial<Record<MetricName, PointMetric>>;
+}
+
+/** One metric of a point over seeds: mean and sample sd (null value: undefined, with why). */
+export interface PointMetric {
+  value: number | null;
+  sd?: number;
+  seeds?: number;
+  why?: string;
 }
 
 /** One method's criteria: over seeds, means (of the seeds where defined) with their sample sd. */

@@ -30,6 +30,13 @@ describe('SeedResults', () => {
     // the network's own facts are the last seed's
     expect(e.paramCount).toBe(11);
     expect(r.keys()).toEqual(['ft|-']);
+    // the metric suite per seed, then mean ± sd: BWT = R[1][0] − R[0][0] = 0.2 − 0.99, 0.4 − 0.99
+    expect(e.metrics?.bwt?.value).toBeCloseTo(0.3 - 0.99, 12);
+    expect(e.metrics?.bwt?.sd).toBeCloseTo(Math.SQRT2 / 10, 12);
+    expect(e.metrics?.bwt?.seeds).toBe(2);
+    expect(e.metrics?.plasticity?.value).toBeCloseTo(0.85, 12);
+    // FWT needs single-task references the lab does not train: undefined, with why
+    expect(e.metrics?.fwt).toEqual({ value: null, why: expect.stringMatching(/single-task reference/) });
   });
 
   it('gives the criteria over seeds (τ from the mean FT target)', () => {

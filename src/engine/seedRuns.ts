@@ -3,8 +3,9 @@
  * events that report them as mean ± sample sd (core/seeds.ts); and the clock that estimates the
  * time left for all seeds. One seed is the same code with lists of one (sd 0).
  */
+import { METRIC_NAMES, metricSuite, type MetricName } from '../core/metricSuite';
 import { meanSd } from '../core/seeds';
-import { PROTOCOL_VERSION, type CriteriaEvent, type TradeoffPointEvent } from './protocol';
+import { PROTOCOL_VERSION, type CriteriaEvent, type PointMetric, type TradeoffPointEvent } from './protocol';
 import { criteriaEvent } from './reporting';
 
 /** Element-wise mean of equally shaped rows (rows of unequal length: each entry over the seeds that have it). */
@@ -14,6 +15,18 @@ function meanMatrix(ms: readonly (readonly (readonly number[])[])[]): number[][]
     const cols = Math.max(...ms.map((m) => m[i]?.length ?? 0));
     return Array.from({ length: cols }, (_, j) => meanSd(ms.map((m) => m[i]?.[j] ?? NaN)).mean);
   });
+}
+
+/** The metric suite of each seed's matrix, as mean ± sample sd over the seeds where a metric is defined. */
+export function metricsOverSeeds(matrices: readonly (readonly (readonly number[])[])[]): Partial<Record<MetricName, PointMetric>> {
+  const suites = matrices.map((m) => metricSuite(m.map((row) => [...row])));
+  const out: Partial<Record<MetricName, PointMetric>> = {};
+  for (const name of METRIC_NAMES) {
+    const values = suites.map((s) => s[name].value).filter((v): v is number => v !== null);
+    const m = meanSd(values);
+    out[name] = values.length ? { value: m.mean, sd: m.sd, seeds: m.n } : { value: null, why: suites[0]?.[name].why ?? 'no matrix' };
+  }
+  return out;
 }
 
 /** The finished points of each seed of a run, keyed like the session's points (`pointKey`). */
@@ -51,6 +64,7 @@ export class SeedResults {
       ...last, type: 'tradeoffPoint', v: PROTOCOL_VERSION,
       source: source.mean, target: target.mean, average: average.mean, accByTask, accMatrix: meanMatrix(events.map((e) => e.accMatrix)),
       spread: { seeds: events.length, source: source.sd, target: target.sd, average: average.sd },
+      metrics: metricsOverSeeds(events.map((e) => e.accMatrix)),
     };
   }
 

@@ -1,8 +1,8 @@
 /** Containers: select from the store, pass plain arrays to the charts (charts take props only). */
 import { useMemo, useState } from 'react';
-import { ALPHA_HISTOGRAM_BINS, ALPHA_HISTOGRAM_RANGE, METHOD_KNOBS, METHOD_LABELS, METHOD_NAMES } from '../store/catalog';
+import { ALPHA_HISTOGRAM_BINS, ALPHA_HISTOGRAM_RANGE, METHOD_KNOBS, METHOD_LABELS, METHOD_NAMES, METRIC_DEFINITIONS, METRIC_NAMES } from '../store/catalog';
 import {
-  describeStage, formatLambda, formatPercent, formatPercentSd, histogramBars, nearestResclPoint, sameLambda, taskNames, tradeoffSeries,
+  describeStage, formatLambda, formatPercent, formatPercentSd, histogramBars, nearestResclPoint, sameLambda, taskNames, tradeoffSeries, type ResultPoint,
 } from '../store/labModel';
 import { knobName, useLabStore } from '../store/labStore';
 import { AccMatrix } from './charts/AccMatrix';
@@ -108,6 +108,29 @@ export function CurvesCard() {
   );
 }
 
+/** The metric suite of the shown network: mean ± sd over seeds; "—" with the reason when undefined. */
+function MetricsTable({ point }: { point: ResultPoint }) {
+  if (!point.metrics) return null;
+  const metrics = point.metrics;
+  return (
+    <table className="criteria" data-testid="metrics.table">
+      <thead><tr><th scope="col">Metric</th><th scope="col">value</th></tr></thead>
+      <tbody>
+        {METRIC_NAMES.map((name) => {
+          const m = metrics[name];
+          const def = METRIC_DEFINITIONS[name];
+          return (
+            <tr key={name}>
+              <th scope="row" title={def.definition}>{def.label}</th>
+              <td>{m && m.value !== null ? formatPercentSd(m.value, m.sd, m.seeds) : <span className="muted">— {m?.why ? `(${m.why})` : ''}</span>}</td>
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
+  );
+}
+
 export function MatrixCard() {
   const points = useLabStore((s) => s.points);
   const sliderLambda = useLabStore((s) => s.sliderLambda);
@@ -140,6 +163,7 @@ export function MatrixCard() {
       ) : (
         <div data-testid="acc.matrix" className="empty">The matrix of the selected network appears when it finishes.</div>
       )}
+      {shown && <MetricsTable point={shown} />}
       <h3>The paper's two criteria</h3>
       <table className="criteria" data-testid="criteria.table">
         <thead>
@@ -166,7 +190,8 @@ export function MatrixCard() {
       <Help id="help-criteria">
         Fair comparisons that do not depend on one knob value: (1) the best average accuracy over all tasks over the sweep; (2) the best source accuracy
         among settings whose target accuracy reaches τ (fine-tuning's target accuracy minus one point). With several seeds: each criterion per
-        seed (τ from the mean fine-tuning target), shown as mean ± sample standard deviation.
+        seed (τ from the mean fine-tuning target), shown as mean ± sample standard deviation. Above them, the metric suite of the shown
+        network's accuracy matrix (hover a name for its definition); FWT needs networks trained on each task alone, which only repro trains.
       </Help>
     </section>
   );

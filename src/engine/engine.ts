@@ -378,11 +378,14 @@ export class Engine {
           clock.startSeed();
           const experiment = await this.experimentFor(run);
           if (this.evalSets.length === 0) this.evalSets = experiment.tasks.map((t) => makeResident(subset(t.test, this.deps.evalSubset)));
-          // points this seed finished before (a resumed run): counted, and reported over the seeds so far
+          // points this seed finished before (a resumed run): counted; over several seeds, reported again
+          // as means over the seeds so far (one seed: the page already has them as they are)
           for (const [key, p] of this.points) results.set(seed, key, p.event);
           const restored = this.points.size;
-          if (restored) for (const key of results.keys()) this.post(results.pointEvent(key));
-          if (restored) this.post(results.criteriaEvent());
+          if (restored && seeds.length > 1) {
+            for (const key of results.keys()) this.post(results.pointEvent(key));
+            this.post(results.criteriaEvent());
+          }
           const prefix = seeds.length > 1 ? `seed ${seed} (${index + 1} of ${seeds.length}) · ` : '';
           this.driver = new RunDriver({
             run, single, experiment, tasks: this.tasks as Task[], evalSets: this.evalSets, points: this.points, control: this.control,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   averageAccuracy, backwardTransfer, criteriaOf, defaultTau, forgetting, maxAverageAccuracy, paretoFront,
-  sourceAccuracyAtTarget, tradeoffOf,
+  criterion2, sourceAccuracyAtTarget, tradeoffOf,
 } from './metrics';
 
 const R = [[0.9], [0.8, 0.95], [0.7, 0.85, 0.99]];
@@ -50,5 +50,32 @@ describe('metrics', () => {
     expect(maxAverageAccuracy([bad, ok])).toBeCloseTo(0.75);
     expect(maxAverageAccuracy([ok, bad])).toBeCloseTo(0.75);
     expect(maxAverageAccuracy([bad])).toBeNaN();
+  });
+});
+
+describe('criterion 2 with NaN points', () => {
+  it('never lets a NaN point win, wherever it sits', () => {
+    const good = { source: 0.6, target: 0.9 };
+    for (const bad of [{ source: NaN, target: 0.95 }, { source: 0.99, target: NaN }, { source: NaN, target: NaN }]) {
+      expect(sourceAccuracyAtTarget([bad, good], 0.8)).toBe(0.6);
+      expect(sourceAccuracyAtTarget([good, bad], 0.8)).toBe(0.6);
+    }
+  });
+
+  it('is null with the reason when only NaN points would reach τ, when no point reaches τ, and when τ is NaN', () => {
+    const onlyNaN = criterion2([{ source: NaN, target: 0.95 }, { source: 0.7, target: 0.5 }], 0.8);
+    expect(onlyNaN).toEqual({ value: null, why: expect.stringMatching(/no setting reaches τ = 80\.0 %/) });
+    const none = criterion2([{ source: NaN, target: NaN }], 0.8);
+    expect(none.value).toBeNull();
+    expect(none.why).toMatch(/no point has a finite source and target accuracy/);
+    const noTau = criterion2([{ source: 0.7, target: 0.9 }], NaN);
+    expect(noTau.value).toBeNull();
+    expect(noTau.why).toMatch(/τ is undefined/);
+    expect(sourceAccuracyAtTarget([{ source: 0.7, target: 0.9 }], NaN)).toBeNull();
+  });
+
+  it('criteriaOf carries the reason only when criterion 2 is undefined', () => {
+    expect(criteriaOf([{ source: NaN, target: 0.95 }], 0.8)).toMatchObject({ srcAccAtTau: null, srcAccAtTauWhy: expect.stringMatching(/finite/) });
+    expect(criteriaOf([{ source: 0.5, target: 0.95 }], 0.8)).not.toHaveProperty('srcAccAtTauWhy');
   });
 });

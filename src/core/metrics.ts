@@ -93,14 +93,26 @@ export function maxAverageAccuracy(points: readonly { source: number; target: nu
   return best;
 }
 
+/** Criterion 2's value, or null with why it is undefined (one sentence). */
+export type Criterion2 = { value: number; why: null } | { value: null; why: string };
+
 /**
  * Criterion 2: source accuracy at a required target accuracy τ = max a_src over the settings with
- * a_tgt ≥ τ; null when no setting reaches τ ("not reachable").
+ * a_tgt ≥ τ. Points whose source or target accuracy is not finite never count (a NaN cannot win);
+ * null, with the reason, when τ is not finite, when no point is finite, or when none reaches τ.
  */
-export function sourceAccuracyAtTarget(points: readonly { source: number; target: number }[], tau: number): number | null {
+export function criterion2(points: readonly { source: number; target: number }[], tau: number): Criterion2 {
+  if (!Number.isFinite(tau)) return { value: null, why: `τ is undefined (${tau}): no finite target accuracy to take it from` };
+  const finite = points.filter((p) => Number.isFinite(p.source) && Number.isFinite(p.target));
+  if (!finite.length) return { value: null, why: 'no point has a finite source and target accuracy' };
   let best: number | null = null;
-  for (const p of points) if (p.target >= tau && (best === null || p.source > best)) best = p.source;
-  return best;
+  for (const p of finite) if (p.target >= tau && (best === null || p.source > best)) best = p.source;
+  return best === null ? { value: null, why: `no setting reaches τ = ${(100 * tau).toFixed(1)} % target accuracy` } : { value: best, why: null };
+}
+
+/** Criterion 2's value alone (`criterion2`): null when it is undefined ("not reachable"). */
+export function sourceAccuracyAtTarget(points: readonly { source: number; target: number }[], tau: number): number | null {
+  return criterion2(points, tau).value;
 }
 
 /** The default τ: fine-tuning's target accuracy minus one point (0.01). */
@@ -113,9 +125,12 @@ export interface Criteria {
   maxAvgAcc: number;
   tau: number;
   srcAccAtTau: number | null;
+  /** why criterion 2 is undefined (only when `srcAccAtTau` is null) */
+  srcAccAtTauWhy?: string;
 }
 
 /** Computes both criteria for one method's sweep at a given τ. */
 export function criteriaOf(points: readonly { source: number; target: number; average?: number }[], tau: number): Criteria {
-  return { maxAvgAcc: maxAverageAccuracy(points), tau, srcAccAtTau: sourceAccuracyAtTarget(points, tau) };
+  const c2 = criterion2(points, tau);
+  return { maxAvgAcc: maxAverageAccuracy(points), tau, srcAccAtTau: c2.value, ...(c2.why !== null ? { srcAccAtTauWhy: c2.why } : {}) };
 }

@@ -95,6 +95,8 @@ describe('Engine (in-process, cpu, split-mnist subsets)', () => {
     expect(combineProgress.every((p) => typeof p.lambda === 'number')).toBe(true);
     expect(combineProgress.some((p) => p.accByTask && Object.keys(p.accByTask).length === 2)).toBe(true);
     expect(h.of('alphaHistogram').length).toBeGreaterThan(0);
+    // α trajectories: combine progress carries mean |α_s|, |α_t| per unit
+    expect(combineProgress.some((p) => (p.alphas?.length ?? 0) > 0)).toBe(true);
     const crit = h.of('criteria').at(-1);
     expect(crit?.tauFrom).toBe('ft');
     expect(crit?.byMethod.rescl?.maxAvgAcc).toBeGreaterThan(0);
@@ -138,7 +140,39 @@ describe('Engine (in-process, cpu, split-mnist subsets)', () => {
     expect(errorsOf(h)).toEqual([]);
     expect(h.of('tradeoffPoint').at(-1)?.knob).toBe(3e-3);
     expect(tf.memory().numTensors).toBe(before);
-  });
+  }, 180_000);
+
+  it('runs the plan once per seed, reports mean ± sd over seeds, says which seed trains, and stops in the second seed', async () => {
+    const h = harness();
+    await loaded(h, { ...CONFIG, methods: ['rescl', 'ft'], sweep: {}, maxStepsPerStage: 3, seeds: [1, 2] });
+    await h.send({ type: 'run', mode: 'full' });
+    await h.engine.idle();
+    expect(errorsOf(h)).toEqual([]);
+    const ft = h.of('tradeoffPoint').filter((p) => p.method === 'ft');
+    expect(ft.map((p) => p.spread?.seeds)).toEqual([1, 2]);
+    expect(ft[1].spread?.target).toBeGreaterThanOrEqual(0);
+    expect(h.of('progress').some((p) => p.seed?.index === 1 && p.seed.count === 2 && p.seed.value === 2)).toBe(true);
+    // the run's ETA covers the second seed once the first is measured
+    expect(h.of('progress').filter((p) => p.seed?.index === 0 && p.stage !== 'source').every((p) => p.runEtaMs === undefined)).toBe(true);
+    expect(h.of('progress').some((p) => p.seed?.index === 1 && p.runEtaMs !== undefined)).toBe(true);
+    expect(h.of('criteria').at(-1)?.byMethod.ft?.seeds).toBe(2);
+    expect(h.of('state').some((e) => /seed 2 \(2 of 2\)/.test(e.detail))).toBe(true);
+
+    // stop inside the second seed of a new 2-seed run: idle, nothing reported after it
+    await h.send({ type: 'configure', config: { ...CONFIG, methods: ['rescl'], sweep: {}, maxStepsPerStage: 20, seeds: [3, 4] } });
+    await h.send({ type: 'run', mode: 'full' });
+    await h.waitFor('progress', (p) => p.seed?.value === 4);
+    await h.send({ type: 'stop' });
+    await h.engine.idle();
+    expect(h.of('state').at(-1)).toMatchObject({ state: 'idle', detail: 'stopped' });
+    expect(h.of('tradeoffPoint').filter((p) => p.spread?.seeds === 2 && p.method === 'rescl').length).toBe(1);
+
+    // a bad seed list is refused with what is wrong
+    for (const [seeds, why] of [[[], /1 to 10 seeds/], [[1, 1], /must not repeat/], [[1, 2.5], /whole number/], [[-1], /between 0/]] as const) {
+      await h.send({ type: 'configure', config: { ...CONFIG, seeds: [...seeds] } });
+      expect(h.of('error').at(-1)?.message).toMatch(why);
+    }
+  }, 300_000);
 
   it('pauses, steps one step at a time, applies a new λ at the next step, and stops keeping finished results', async () => {
     const h = harness();

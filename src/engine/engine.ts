@@ -40,6 +40,7 @@ import { recoveryChoice } from './recovery';
 import { foldReportEvent, ReportThrottle } from './reporting';
 import { defaultYield, RunControl, StopSignal } from './runControl';
 import { RunDriver } from './runDriver';
+import { SeedClock, SeedResults } from './seedRuns';
 import { sessionKey, SessionStore, type PointRecord, type RunOutcome, type RunRecord, type ScenarioSpec } from './sessions';
 import type { EngineStorage } from './storage';
 
@@ -355,22 +356,46 @@ export class Engine {
   // -------------------------------------------------------------------------------------------
   // runs
 
+  /**
+   * Runs `run` once per seed of `run.config.seeds` (default: its one `seed`), each seed its own
+   * session (the session key holds the seed): finished points of every seed are reported as mean
+   * ± sd over the seeds so far (seedRuns.ts). Stop ends the run in whichever seed it is.
+   */
   private startRun(run: RunRecord, single: boolean): void {
-    run.session = this.sessionOf(run, run.config);
+    const seeds = run.config.seeds ?? [run.config.seed];
+    run.session = this.sessionOf(run, { ...run.config, seed: seeds[0] });
     this.control.reset();
     this.storageWarned = false;
     const body = async () => {
       let failed = false;
       this.setState('running', `${run.mode} run`);
+      const results = new SeedResults(seeds);
+      const clock = new SeedClock(seeds.length);
       try {
-        const experiment = await this.experimentFor(run);
-        if (this.evalSets.length === 0) this.evalSets = experiment.tasks.map((t) => makeResident(subset(t.test, this.deps.evalSubset)));
-        this.driver = new RunDriver({
-          run, single, experiment, tasks: this.tasks as Task[], evalSets: this.evalSets, points: this.points, control: this.control,
-          throttle: new ReportThrottle(this.deps.reportIntervalMs, this.deps.evalEveryMs), sessions: this.sessions,
-          post: (e) => this.post(e), setDetail: (d) => this.setState('running', d), persist: (what, write) => this.persist(what, write),
-        });
-        await this.driver.execute();
+        for (const [index, seed] of seeds.entries()) {
+          run.config.seed = seed;
+          run.session = this.sessionOf(run, run.config);
+          clock.startSeed();
+          const experiment = await this.experimentFor(run);
+          if (this.evalSets.length === 0) this.evalSets = experiment.tasks.map((t) => makeResident(subset(t.test, this.deps.evalSubset)));
+          // points this seed finished before (a resumed run): counted; over several seeds, reported again
+          // as means over the seeds so far (one seed: the page already has them as they are)
+          for (const [key, p] of this.points) results.set(seed, key, p.event);
+          const restored = this.points.size;
+          if (restored && seeds.length > 1) {
+            for (const key of results.keys()) this.post(results.pointEvent(key));
+            this.post(results.criteriaEvent());
+          }
+          const prefix = seeds.length > 1 ? `seed ${seed} (${index + 1} of ${seeds.length}) · ` : '';
+          this.driver = new RunDriver({
+            run, single, experiment, tasks: this.tasks as Task[], evalSets: this.evalSets, points: this.points, control: this.control,
+            throttle: new ReportThrottle(this.deps.reportIntervalMs, this.deps.evalEveryMs), sessions: this.sessions,
+            post: (e) => this.post(e), setDetail: (d) => this.setState('running', `${prefix}${d}`), persist: (what, write) => this.persist(what, write),
+            seeds: { index, results, clock },
+          });
+          await this.driver.execute();
+          clock.finishSeed(restored === 0);
+        }
       } catch (e) {
         if (!(e instanceof StopSignal)) {
           failed = true;

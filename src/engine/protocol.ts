@@ -14,6 +14,8 @@
  * (TypeScript refuses to compile until every command type has one).
  */
 
+import type { AlphaSummary as CoreAlphaSummary } from '../core/alphaSummary';
+import type { MetricName } from '../core/metricSuite';
 import type { MethodName, NetKind } from '../core/names';
 import type { StageName } from '../core/train';
 import { METHOD_KNOBS, isMethodName, isNetKind } from '../core/names';
@@ -104,6 +106,11 @@ export interface RunConfig {
   sweep: Partial<Record<MethodName, number[]>>;
   /** optional cap on the steps of every stage (quick demos, tests, benchmarks); absent = all epochs */
   maxStepsPerStage?: number;
+  /**
+   * the training seeds: the whole plan runs once per seed (initialisation, batch order; `seed` is
+   * replaced by each in turn) and points and criteria carry mean ± sd over them; absent = [seed]
+   */
+  seeds?: number[];
 }
 
 /** The settings the engine uses until a `configure` arrives. */
@@ -131,6 +138,7 @@ export const RUN_CONFIG_LIMITS = {
   knob: [0, 1e6],
   sweepLength: [0, 32],
   maxStepsPerStage: [1, 1_000_000],
+  seedCount: [1, 10],
 } as const;
 
 /** Loads a bundled scenario (answered by `scenarioLoaded`). Replaces the current tasks only on success. */
@@ -367,8 +375,42 @@ export interface ProgressEvent extends EventBase, RunKey {
   etaMs: number;
   /** for the combined stage: the λ in force */
   lambda?: number;
+  /** which of the run's seeds trains now (index from 0) */
+  seed?: { value: number; index: number; count: number };
+  /**
+   * time left for the whole run, all seeds: the current stage's ETA until one seed has finished, then
+   * that plus the measured time per seed for the seeds still to run; absent when not known yet
+   */
+  runEtaMs?: number;
   /** test accuracy per task id, measured now and then on a test subset (absent in between) */
   accByTask?: Record<string, number>;
+  /**
+   * ResCL's combine stage: mean |α_s|, |α_t| per combined unit at the steps measured since the last
+   * progress event (the α trajectories; see `checkAlphaSummaries`)
+   */
+  alphas?: AlphaSummary[];
+}
+
+/** Mean |α| of one combined unit's source and target branch at one step: core/alphaSummary.ts's type. */
+export type AlphaSummary = CoreAlphaSummary;
+
+/**
+ * null when `value` is a list of α summaries (a string `unit`, a whole `step` ≥ 0, finite means
+ * ≥ 0), else what is wrong with it: the store checks the worker's summaries before drawing them.
+ */
+export function checkAlphaSummaries(value: unknown): string | null {
+  if (!Array.isArray(value)) return `alphas must be a list (got ${describe(value)})`;
+  for (const [i, a] of value.entries()) {
+    if (typeof a !== 'object' || a === null) return `alphas[${i}] must be an object (got ${describe(a)})`;
+    const f = a as Fields;
+    if (typeof f.unit !== 'string') return `alphas[${i}].unit must be a string (got ${describe(f.unit)})`;
+    if (typeof f.step !== 'number' || !Number.isInteger(f.step) || f.step < 0) return `alphas[${i}].step must be a whole number ≥ 0 (got ${describe(f.step)})`;
+    for (const k of ['meanAbsSource', 'meanAbsTarget']) {
+      const v = f[k];
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) return `alphas[${i}].${k} must be a finite number ≥ 0 (got ${describe(v)})`;
+    }
+  }
+  return null;
 }
 
 /** Fixed histogram bins for α: edges from −1.5 to 1.5 (values outside go to the end bins). */
@@ -412,12 +454,47 @@ export interface TradeoffPointEvent extends EventBase {
   foldMaxAbsDiff?: number;
   /** ResCL: the final α histograms of this network */
   alphas?: AlphaLayerHistogram[];
+  /**
+   * Over seeds: source, target, average, accByTask and accMatrix are then means over the seeds
+   * that finished this point, and these are their sample standard deviations (0 for one seed).
+   */
+  spread?: { seeds: number; source: number; target: number; average: number };
+  /**
+   * The metric suite (core/metricSuite.ts) of each seed's accuracy matrix, then mean ± sample sd over
+   * the seeds where it is defined; `why` when it is undefined in every seed (FWT: the lab trains no
+   * single-task references). Absent on points saved before it existed.
+   */
+  metrics?: Partial<Record<MetricName, PointMetric>>;
+}
+
+/** One metric of a point over seeds: mean and sample sd (null value: undefined, with why). */
+export interface PointMetric {
+  value: number | null;
+  sd?: number;
+  seeds?: number;
+  why?: string;
+}
+
+/** One method's criteria: over seeds, means (of the seeds where defined) with their sample sd. */
+export interface MethodCriteria {
+  maxAvgAcc: number;
+  tau: number;
+  /** null when no setting reached τ in any seed */
+  srcAccAtTau: number | null;
+  /** why criterion 2 is undefined (only when `srcAccAtTau` is null): τ undefined, no finite point, τ not reached */
+  srcAccAtTauWhy?: string;
+  /** seeds the criteria average (absent: one) */
+  seeds?: number;
+  maxAvgAccSd?: number;
+  srcAccAtTauSd?: number;
+  /** seeds in which no setting reached τ */
+  unreachableSeeds?: number;
 }
 
 /** The paper's two criteria per method, recomputed when a point arrives. */
 export interface CriteriaEvent extends EventBase {
   type: 'criteria';
-  byMethod: Partial<Record<MethodName, { maxAvgAcc: number; tau: number; srcAccAtTau: number | null }>>;
+  byMethod: Partial<Record<MethodName, MethodCriteria>>;
   /**
    * Where τ came from: fine-tuning's target accuracy − 1 point ('ft'), else ResCL at λ = 0 − 1 point
    * ('rescl-lambda0'), else the best target accuracy of any finished point − 1 point ('best-target').
@@ -523,7 +600,17 @@ function checkRunConfig(c: unknown): string | null {
     checkNumber('config.seed', cfg.seed, L.seed, true),
     checkNumber('config.lambda', cfg.lambda, L.lambda),
     cfg.maxStepsPerStage === undefined ? null : checkNumber('config.maxStepsPerStage', cfg.maxStepsPerStage, L.maxStepsPerStage, true),
+    cfg.seeds === undefined ? null : checkSeeds(cfg.seeds),
   );
+}
+
+/** null when `seeds` is 1 … 10 distinct whole numbers in the seed range, else what is wrong. */
+export function checkSeeds(seeds: unknown): string | null {
+  const [lo, hi] = RUN_CONFIG_LIMITS.seedCount;
+  if (!Array.isArray(seeds) || seeds.length < lo || seeds.length > hi) return `config.seeds must be a list of ${lo} to ${hi} seeds (got ${Array.isArray(seeds) ? `${seeds.length}` : describe(seeds)})`;
+  for (const v of seeds) { const p = checkNumber('config.seeds[]', v, RUN_CONFIG_LIMITS.seed, true); if (p) return p; }
+  if (new Set(seeds).size !== seeds.length) return `config.seeds must not repeat a seed (got ${seeds.join(', ')})`;
+  return null;
 }
 
 const none: FieldChecker = () => null;

@@ -31,11 +31,36 @@ describe('alphaHistogram', () => {
 
 describe('criteriaEvent', () => {
   it('takes τ from fine-tuning when present, else ResCL at λ=0, else the best target', () => {
-    expect(criteriaEvent([point('rescl', 0, 0.5, 0.9), point('ft', null, 0.2, 0.95)]).tauFrom).toBe('ft');
-    expect(criteriaEvent([point('rescl', 0, 0.5, 0.9), point('rescl', 1, 0.9, 0.6)]).tauFrom).toBe('rescl-lambda0');
-    const e = criteriaEvent([point('rescl', 1, 0.9, 0.6), point('lwf', 1, 0.7, 0.8)]);
+    expect(criteriaEvent([[point('rescl', 0, 0.5, 0.9), point('ft', null, 0.2, 0.95)]]).tauFrom).toBe('ft');
+    expect(criteriaEvent([[point('rescl', 0, 0.5, 0.9), point('rescl', 1, 0.9, 0.6)]]).tauFrom).toBe('rescl-lambda0');
+    const e = criteriaEvent([[point('rescl', 1, 0.9, 0.6), point('lwf', 1, 0.7, 0.8)]]);
     expect(e.tauFrom).toBe('best-target');
     expect(Object.keys(e.byMethod).sort()).toEqual(['lwf', 'rescl']);
+  });
+
+  it('over seeds: τ from the mean FT target, each criterion per seed, then mean ± sample sd', () => {
+    // seed 1: FT target 0.90, seed 2: 0.94 → τ = 0.92 − 0.01 = 0.91
+    const e = criteriaEvent([
+      [point('ft', null, 0.2, 0.90), point('rescl', 1, 0.8, 0.92), point('rescl', 2, 0.9, 0.85)],
+      [point('ft', null, 0.3, 0.94), point('rescl', 1, 0.7, 0.90), point('rescl', 2, 0.95, 0.80)],
+    ]);
+    expect(e.byMethod.ft?.tau).toBeCloseTo(0.91, 12);
+    const r = e.byMethod.rescl;
+    // criterion 1 per seed: max((0.8+0.92)/2, (0.9+0.85)/2) = 0.875, max(0.8, 0.875) = 0.875
+    expect(r?.maxAvgAcc).toBeCloseTo(0.875, 12);
+    expect(r?.maxAvgAccSd).toBeCloseTo(0, 12);
+    expect(r?.seeds).toBe(2);
+    // criterion 2: seed 1 reaches τ (0.92 ≥ 0.91 → source 0.8), seed 2 does not
+    expect(r?.srcAccAtTau).toBeCloseTo(0.8, 12);
+    expect(r?.unreachableSeeds).toBe(1);
+    // FT: 0.90 < τ in seed 1, 0.94 ≥ τ in seed 2
+    expect(e.byMethod.ft?.srcAccAtTau).toBeCloseTo(0.3, 12);
+    expect(e.byMethod.ft?.srcAccAtTauWhy).toBeUndefined();
+    // a NaN point never wins criterion 2: undefined, with the reason
+    const nan = criteriaEvent([[point('ft', null, 0.2, 0.9), point('lwf', 1, NaN, 0.95)]]);
+    expect(nan.byMethod.lwf?.srcAccAtTau).toBeNull();
+    expect(nan.byMethod.lwf?.srcAccAtTauWhy).toMatch(/no point has a finite source and target accuracy/);
+    expect(e.byMethod.ft?.maxAvgAccSd).toBeCloseTo(Math.SQRT1_2 * Math.abs((0.2 + 0.9) / 2 - (0.3 + 0.94) / 2), 12);
   });
 });
 

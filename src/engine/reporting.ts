@@ -5,7 +5,9 @@
  * `evalEveryMs` and at most ~1/20 of the time: each waits 20x the last one's cost).
  */
 import type { FoldReport } from '../core/fold';
-import { criteriaOf, defaultTau } from '../core/metrics';
+import { criterion2, defaultTau } from '../core/metrics';
+import type { MethodName } from '../core/names';
+import { aggregateCriteria, meanSd } from '../core/seeds';
 import {
   ALPHA_HISTOGRAM_BINS, ALPHA_HISTOGRAM_RANGE, PROTOCOL_VERSION,
   type AlphaLayerHistogram, type CriteriaEvent, type FoldReportEvent, type TradeoffPointEvent,
@@ -42,20 +44,34 @@ export function foldReportEvent(lambda: number, fold: FoldReport): FoldReportEve
 }
 
 /**
- * The criteria of every method over the finished points. τ comes from fine-tuning's target
- * accuracy, else ResCL at λ = 0, else the best target accuracy seen (`tauFrom` says which).
- * Precondition: `points` is not empty.
+ * The criteria of every method over the finished points of each seed (`perSeed[i]`: seed i's
+ * points; one seed is a list of one). τ comes from fine-tuning's target accuracy (its mean over
+ * seeds), else ResCL at λ = 0, else the best target accuracy seen (`tauFrom` says which); each
+ * criterion is computed per seed at that τ, then mean ± sample sd (core/seeds.ts).
+ * Precondition: some seed has a point.
  */
-export function criteriaEvent(points: readonly TradeoffPointEvent[]): CriteriaEvent {
-  const ft = points.find((p) => p.method === 'ft');
-  const r0 = points.find((p) => p.method === 'rescl' && p.knob === 0);
+export function criteriaEvent(perSeed: readonly (readonly TradeoffPointEvent[])[]): CriteriaEvent {
+  const all = perSeed.flat();
+  const meanTarget = (ps: TradeoffPointEvent[]) => meanSd(ps.map((p) => p.target)).mean;
+  const ft = all.filter((p) => p.method === 'ft');
+  const r0 = all.filter((p) => p.method === 'rescl' && p.knob === 0);
   let tau: number;
   let tauFrom: CriteriaEvent['tauFrom'];
-  if (ft) { tau = defaultTau(ft.target); tauFrom = 'ft'; } else if (r0) { tau = defaultTau(r0.target); tauFrom = 'rescl-lambda0'; } else {
-    tau = defaultTau(Math.max(...points.map((p) => p.target))); tauFrom = 'best-target';
+  if (ft.length) { tau = defaultTau(meanTarget(ft)); tauFrom = 'ft'; } else if (r0.length) { tau = defaultTau(meanTarget(r0)); tauFrom = 'rescl-lambda0'; } else {
+    tau = defaultTau(Math.max(...all.map((p) => p.target)));
+    tauFrom = 'best-target';
   }
   const byMethod: CriteriaEvent['byMethod'] = {};
-  for (const m of new Set(points.map((p) => p.method))) byMethod[m] = criteriaOf(points.filter((p) => p.method === m), tau);
+  for (const c of aggregateCriteria(perSeed, tau)) {
+    byMethod[c.method as MethodName] = {
+      maxAvgAcc: c.maxAvgAcc.mean, tau, srcAccAtTau: c.srcAccAtTau.n > 0 ? c.srcAccAtTau.mean : null,
+      seeds: perSeed.filter((ps) => ps.some((p) => p.method === c.method)).length,
+      maxAvgAccSd: c.maxAvgAcc.sd, unreachableSeeds: c.unreachableSeeds,
+      ...(c.srcAccAtTau.n > 0
+        ? { srcAccAtTauSd: c.srcAccAtTau.sd }
+        : { srcAccAtTauWhy: criterion2(all.filter((p) => p.method === c.method), tau).why ?? 'no setting reaches τ in any seed' }),
+    };
+  }
   return { type: 'criteria', v: PROTOCOL_VERSION, byMethod, tauFrom };
 }
 

@@ -8,6 +8,7 @@ import type { EngineEvent, RunConfig } from './protocol';
 import { ReportThrottle } from './reporting';
 import { RunControl, StopSignal } from './runControl';
 import { RunDriver } from './runDriver';
+import { SeedClock, SeedResults } from './seedRuns';
 import { pointKey, SessionStore, type PointRecord, type RunRecord } from './sessions';
 import { MemoryStorage } from './storage';
 
@@ -54,9 +55,47 @@ function setup(points = new Map<string, PointRecord>()) {
     run, single: false, experiment: fakeExperiment(ran), tasks: [{ id: 'a' }, { id: 'b' }] as unknown as Task[], evalSets: [], points, control,
     throttle: new ReportThrottle(0, 0), sessions, post: (e) => events.push(e), setDetail: () => {},
     persist: async (what, write) => { persisted.push(what); await write(); },
+    seeds: { index: 0, results: new SeedResults([1]), clock: new SeedClock(1) },
   });
   return { driver, events, ran, storage, sessions, control, run, persisted };
 }
+
+describe('RunDriver α trajectories', () => {
+  it('sends every α summary with the next progress event that goes out, none lost to the throttle', async () => {
+    const events: EngineEvent[] = [];
+    const storage = new MemoryStorage();
+    const sessions = new SessionStore(storage);
+    await storage.put('nets', 's|source', { saved: true });
+    const combine = async function* (): AsyncGenerator<ExperimentEvent, void, undefined> {
+      for (let s = 1; s <= 4; s++) {
+        yield {
+          type: 'progress', method: 'rescl', knob: 0.01, taskIndex: 1, progress: progress('combine', s, 4),
+          alphas: [{ unit: 'd1', step: s, meanAbsSource: 0.5 - s / 100, meanAbsTarget: 0.5 }],
+        };
+      }
+    };
+    const experiment = {
+      sourceNet: emptyNet(), firstFinetunedNet: null,
+      trainSourceNet: async function* () { /* the source counts as trained */ },
+      runMethod: combine,
+    } as unknown as Experiment;
+    const run: RunRecord = { scenario: 'split-mnist', seed: 1, trainLimit: 10, testLimit: 10, session: 's', config: CONFIG, mode: 'sweep', lastStage: 'start' };
+    const driver = new RunDriver({
+      run: { ...run, config: { ...CONFIG, sweep: { rescl: [0.01] } } }, single: false, experiment, tasks: [] as Task[], evalSets: [], points: new Map(),
+      control: new RunControl(async () => {}, 1e9),
+      // progress at most once per 1e9 ms: only the first step and the last (forced) go out
+      throttle: new ReportThrottle(1e9, 1e9), sessions, post: (e) => events.push(e), setDetail: () => {}, persist: async () => {},
+      seeds: { index: 0, results: new SeedResults([1]), clock: new SeedClock(1) },
+    });
+    await driver.execute();
+    const sent = events.filter((e) => e.type === 'progress');
+    expect(sent.map((e) => e.step)).toEqual([1, 4]);
+    expect(sent.map((e) => e.alphas?.map((a) => a.step))).toEqual([[1], [2, 3, 4]]);
+    // which seed trains, and (one seed) the run's ETA is the stage's
+    expect(sent[0].seed).toEqual({ value: 1, index: 0, count: 1 });
+    expect(sent[0].runEtaMs).toBe(sent[0].etaMs);
+  });
+});
 
 describe('RunDriver (stand-in experiment)', () => {
   it('trains the source, runs the plan item, reports and saves the point and the stage', async () => {

@@ -19,8 +19,9 @@ import { evaluateAccuracy } from '../core/train';
 import type { Task } from '../data/types';
 import { sampleImages } from './datasets';
 import { nearestState, runPlan } from './plan';
-import { PROTOCOL_VERSION, type EngineEvent, type ProgressEvent, type TradeoffPointEvent } from './protocol';
-import { criteriaEvent, foldReportEvent, histograms, type ReportThrottle } from './reporting';
+import { PROTOCOL_VERSION, type AlphaSummary, type EngineEvent, type ProgressEvent, type TradeoffPointEvent } from './protocol';
+import { foldReportEvent, histograms, type ReportThrottle } from './reporting';
+import type { SeedClock, SeedResults } from './seedRuns';
 import type { RunControl } from './runControl';
 import { pointKey, type PointRecord, type RunRecord, type SessionStore } from './sessions';
 
@@ -45,6 +46,8 @@ export interface RunContext {
   setDetail: (detail: string) => void;
   /** runs a storage write; a failure is reported, never thrown */
   persist: (what: string, write: () => Promise<void>) => Promise<void>;
+  /** the run's seeds: which one trains now (`index` into `results.seeds`), every seed's points, the run's clock */
+  seeds: { index: number; results: SeedResults; clock: SeedClock };
 }
 
 export class RunDriver {
@@ -52,6 +55,8 @@ export class RunDriver {
   liveLambda: number;
   private live: { combined: CombinedNet; knob: number | null; taskIndex: number } | null = null;
   private stageKey = '';
+  /** α summaries measured since the last progress event went out (sent with the next one) */
+  private pendingAlphas: AlphaSummary[] = [];
 
   constructor(private readonly c: RunContext) {
     this.liveLambda = c.run.config.lambda;
@@ -105,16 +110,26 @@ export class RunDriver {
     const base = { method: e.method, knob: e.knob, taskIndex: e.taskIndex };
     if (key !== this.stageKey) {
       this.stageKey = key;
+      this.pendingAlphas = [];
       this.c.post({ type: 'stageStarted', v: PROTOCOL_VERSION, ...base, stage, totalSteps: p.totalSteps });
     }
     if (stage !== 'combine' && this.live) this.live = null;
+    if (e.alphas) this.pendingAlphas.push(...e.alphas);
     const now = performance.now();
     const force = p.done || this.c.control.paused;
     if (!this.c.throttle.progressDue(now, force)) return;
+    const { index, results, clock } = this.c.seeds;
     const event: ProgressEvent = {
       type: 'progress', v: PROTOCOL_VERSION, ...base, stage, step: p.step, totalSteps: p.totalSteps, epoch: p.epoch, epochs: p.epochs,
       loss: p.loss, samplesPerSec: p.samplesPerSec, elapsedMs: p.elapsedMs, etaMs: p.etaMs,
+      seed: { value: results.seeds[index], index, count: results.seeds.length },
     };
+    const runEta = clock.runEtaMs(index, p.etaMs);
+    if (runEta !== undefined) event.runEtaMs = runEta;
+    if (this.pendingAlphas.length) {
+      event.alphas = this.pendingAlphas;
+      this.pendingAlphas = [];
+    }
     if (stage === 'combine' && this.live) {
       const run = this.c.run;
       if (e.method === 'rescl' && (run.mode === 'rescl' || run.mode === 'full') && this.stageIsLive(e.knob)) event.lambda = this.liveLambda;
@@ -165,9 +180,12 @@ export class RunDriver {
       const key = pointKey(r.method, knob);
       this.c.points.set(key, record);
       await this.c.persist('a finished point', () => sessions.savePoint(run.session, key, record));
-      this.c.post(event);
+      // reported over the seeds that finished this point so far (mean ± sd; one seed: itself, sd 0)
+      const { index, results } = this.c.seeds;
+      results.set(results.seeds[index], key, event);
+      this.c.post(results.pointEvent(key));
       if (fold && knob !== null) this.c.post(foldReportEvent(knob, fold));
-      this.c.post(criteriaEvent([...this.c.points.values()].map((p) => p.event)));
+      this.c.post(results.criteriaEvent());
       await this.postSamples(r);
     } finally {
       disposeNet(r.net);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PROTOCOL_VERSION, type EngineEvent, type TradeoffPointEvent } from '../engine/protocol';
 import {
-  INITIAL_LAB_DATA, MAX_CURVE_POINTS, SLIDER_MAX, appendCurve, formatLambda, hasResclPointAt, histogramBars, lambdaToSlider,
+  INITIAL_LAB_DATA, MAX_CURVE_POINTS, SLIDER_MAX, appendCurve, formatLambda, formatPercentSd, hasResclPointAt, histogramBars, lambdaToSlider,
   nearestResclPoint, reduceEvent, sliderToLambda, tradeoffSeries, type CurvePoint, type LabData,
 } from './labModel';
 
@@ -130,5 +130,53 @@ describe('selectors', () => {
   it('centres histogram bins on the fixed range', () => {
     const bars = histogramBars({ unit: 'fc1', alphaSource: [1, 2, 3], alphaTarget: [0, 0, 4], statsSource: { mean: 0, min: 0, max: 0 }, statsTarget: { mean: 0, min: 0, max: 0 } }, [-1.5, 1.5], 3);
     expect(bars).toEqual([{ x: -1, source: 1, target: 0 }, { x: 0, source: 2, target: 0 }, { x: 1, source: 3, target: 4 }]);
+  });
+});
+
+describe('α trajectories from progress events', () => {
+  const base = { v, method: 'rescl' as const, knob: 1e-3, taskIndex: 1, stage: 'combine' as const, totalSteps: 10, epoch: 0, epochs: 1, loss: 1, samplesPerSec: 1, elapsedMs: 1, etaMs: 1 };
+  const alphas = (step: number, s: number) => [{ unit: 'd1', step, meanAbsSource: s, meanAbsTarget: 0.5 }];
+  it('collects them per combine stage and starts over when that stage starts again', () => {
+    const s = apply([
+      { type: 'stageStarted', v, method: 'rescl', knob: 1e-3, taskIndex: 1, stage: 'combine', totalSteps: 10 },
+      { type: 'progress', ...base, step: 2, alphas: alphas(1, 0.5).concat(alphas(2, 0.45)) },
+      { type: 'progress', ...base, step: 3 },
+      { type: 'progress', ...base, step: 4, alphas: alphas(4, 0.4) },
+    ]);
+    const key = 'rescl|0.001|1|combine';
+    expect(s.alphaTrajectories[key].d1.map((p) => [p.step, p.source])).toEqual([[1, 0.5], [2, 0.45], [4, 0.4]]);
+    const again = apply([{ type: 'stageStarted', v, method: 'rescl', knob: 1e-3, taskIndex: 1, stage: 'combine', totalSteps: 10 }], s);
+    expect(again.alphaTrajectories[key]).toEqual({});
+  });
+
+  it('keeps the progress but not malformed α summaries, and says so once', () => {
+    const bad = { type: 'progress', ...base, step: 2, alphas: [{ unit: 'd1', step: 2, meanAbsSource: 'x', meanAbsTarget: 0.5 }] } as unknown as EngineEvent;
+    const s = apply([bad, bad]);
+    expect(s.stages[0].step).toBe(2);
+    expect(s.alphaTrajectories).toEqual({});
+    expect(s.errors).toHaveLength(1);
+    expect(s.errors[0].message).toMatch(/α summaries.*meanAbsSource must be a finite number/);
+  });
+});
+
+describe('points over seeds', () => {
+  it('draw error bars (percent) only when a point averages more than one seed', () => {
+    const one = { ...point('ft', null, 0.5, 0.9), spread: { seeds: 1, source: 0, target: 0, average: 0 } };
+    const two = { ...point('lwf', 1, 0.6, 0.8), spread: { seeds: 2, source: 0.02, target: 0.01, average: 0.01 } };
+    const series = tradeoffSeries([one, two], (m) => (m === 'lwf' ? 'λ_o' : null));
+    const ft = series.find((s) => s.method === 'ft')?.points[0];
+    const lwf = series.find((s) => s.method === 'lwf')?.points[0];
+    expect(ft?.seeds).toBeUndefined();
+    expect(ft?.sourceSd).toBeUndefined();
+    expect(lwf?.seeds).toBe(2);
+    expect(lwf?.sourceSd).toBeCloseTo(2, 12);
+    expect(lwf?.targetSd).toBeCloseTo(1, 12);
+  });
+
+  it('format a criterion as mean ± sd with several seeds, as the mean alone with one', () => {
+    expect(formatPercentSd(0.8123, 0.0123, 3)).toBe('81.2 ± 1.2 %');
+    expect(formatPercentSd(0.8123, 0, 1)).toBe('81.2 %');
+    expect(formatPercentSd(0.8123, undefined, undefined)).toBe('81.2 %');
+    expect(formatPercentSd(NaN, 0.1, 2)).toBe('—');
   });
 });

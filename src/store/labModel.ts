@@ -9,7 +9,9 @@ import type {
   FoldReportEvent, ImportResultEvent, ProgressEvent, RestoredEvent, RunKey, RunState, ScenarioLoadedEvent, StageKind, TaskSummary,
   TradeoffPointEvent,
 } from '../engine/protocol';
+import { PROTOCOL_VERSION } from '../engine/protocol';
 import { formatLambda, lambdaToSlider, sameLambda } from '../core/lambda';
+import { addAlphaSummaries, appendThinned, type StageTrajectories } from './alphaTrajectory';
 
 // λ: one definition in core/lambda.ts (re-exported: the UI imports only the store)
 export { formatLambda, lambdaToSlider, nearestNotch, sameLambda, SLIDER_MAX, sliderToLambda, STEPS_PER_DECADE } from '../core/lambda';
@@ -33,6 +35,10 @@ export interface StageRecord {
   etaMs: number;
   elapsedMs: number;
   lambda?: number;
+  /** which of the run's seeds this stage belongs to */
+  seed?: ProgressEvent['seed'];
+  /** time left for the whole run, all seeds (absent: not known yet) */
+  runEtaMs?: number;
   /** the latest measured test accuracy per task id */
   accByTask: Record<string, number>;
   done: boolean;
@@ -63,6 +69,8 @@ export interface LabData {
   criteria: CriteriaEvent['byMethod'];
   /** the latest streamed α histograms (of the combined stage in progress) */
   liveAlphas: AlphaHistogramEvent | null;
+  /** mean |α_s|, |α_t| per unit against the step, per combine stage key (alphaTrajectory.ts) */
+  alphaTrajectories: Record<string, StageTrajectories>;
   foldReports: FoldReportEvent[];
   /** where the λ slider is (λ value) */
   sliderLambda: number;
@@ -87,6 +95,7 @@ export const INITIAL_LAB_DATA: LabData = {
   points: [],
   criteria: {},
   liveAlphas: null,
+  alphaTrajectories: {},
   foldReports: [],
   sliderLambda: 1e-3,
   trainingLambda: null,
@@ -109,14 +118,9 @@ function upsertStage(stages: StageRecord[], rec: StageRecord): StageRecord[] {
   return next;
 }
 
-/** Appends a point, halving the older half when the curve grows past MAX_CURVE_POINTS. */
+/** Appends a point, halving the older half when the curve grows past MAX_CURVE_POINTS (points with an accuracy stay). */
 export function appendCurve(curve: CurvePoint[], point: CurvePoint): CurvePoint[] {
-  const next = [...curve, point];
-  if (next.length <= MAX_CURVE_POINTS) return next;
-  const half = Math.floor(next.length / 2);
-  // keep every other point of the older half, and every point carrying an accuracy
-  const older = next.slice(0, half).filter((p, i) => i % 2 === 0 || p.acc !== undefined);
-  return [...older, ...next.slice(half)];
+  return appendThinned(curve, point, MAX_CURVE_POINTS, (p) => p.acc !== undefined);
 }
 
 function pointKey(p: { method: MethodName; knob: number | null }): (q: { method: MethodName; knob: number | null }) => boolean {
@@ -148,6 +152,8 @@ function progressToStage(prev: StageRecord | undefined, e: ProgressEvent, key: s
     etaMs: e.etaMs,
     elapsedMs: e.elapsedMs,
     lambda: e.lambda ?? prev?.lambda,
+    seed: e.seed ?? prev?.seed,
+    runEtaMs: e.runEtaMs,
     accByTask: e.accByTask ? { ...prev?.accByTask, ...e.accByTask } : (prev?.accByTask ?? {}),
     done: e.totalSteps > 0 && e.step >= e.totalSteps,
   };
@@ -176,7 +182,9 @@ export function reduceEvent(s: LabData, e: EngineEvent): Partial<LabData> {
       };
       // earlier stages are finished once a new one starts
       const stages = upsertStage(s.stages.map((st) => (st.done ? st : { ...st, done: true })), rec);
-      return { stages, currentStageKey: key, curves: { ...s.curves, [key]: [] } };
+      const patch: Partial<LabData> = { stages, currentStageKey: key, curves: { ...s.curves, [key]: [] } };
+      if (s.alphaTrajectories[key]) patch.alphaTrajectories = { ...s.alphaTrajectories, [key]: {} };
+      return patch;
     }
     case 'progress': {
       const key = stageKey(e);
@@ -184,11 +192,17 @@ export function reduceEvent(s: LabData, e: EngineEvent): Partial<LabData> {
       const rec = progressToStage(prev, e, key);
       const point: CurvePoint = { step: e.step, loss: e.loss };
       if (e.accByTask) point.acc = e.accByTask;
-      return {
+      const patch: Partial<LabData> = {
         stages: upsertStage(s.stages, rec),
         currentStageKey: key,
         curves: { ...s.curves, [key]: appendCurve(s.curves[key] ?? [], point) },
       };
+      if (e.alphas !== undefined) {
+        const added = addAlphaSummaries(s.alphaTrajectories[key], e.alphas);
+        if (added.ok) patch.alphaTrajectories = { ...s.alphaTrajectories, [key]: added.trajectories };
+        else patch.errors = withError(s.errors, `The engine sent α summaries the lab cannot draw (${added.problem}); the α trajectories skip them.`);
+      }
+      return patch;
     }
     case 'alphaHistogram':
       return { liveAlphas: e };
@@ -226,6 +240,12 @@ export function reduceEvent(s: LabData, e: EngineEvent): Partial<LabData> {
   }
 }
 
+/** `errors` with a recoverable UI-side error added, unless the same message is already there. */
+function withError(errors: EngineErrorEvent[], message: string): EngineErrorEvent[] {
+  if (errors.some((e) => e.message === message)) return errors;
+  return [...errors, { type: 'error', v: PROTOCOL_VERSION, code: 'bad-message', message, recoverable: true }];
+}
+
 // ---------------------------------------------------------------------------------------------
 // Selectors (plain arrays for the charts)
 
@@ -260,6 +280,11 @@ export interface PlanePoint {
   /** accuracy in percent */
   source: number;
   target: number;
+  /** sample sd over seeds in percent (absent for one seed) */
+  sourceSd?: number;
+  targetSd?: number;
+  /** how many seeds the point averages (absent: one) */
+  seeds?: number;
   label: string;
 }
 
@@ -279,6 +304,11 @@ export function tradeoffSeries(points: readonly ResultPoint[], knobName: (m: Met
       method: p.method, knob: p.knob, source: 100 * p.source, target: 100 * p.target,
       label: name && p.knob !== null ? `${name}=${formatLambda(p.knob)}` : '',
     };
+    if (p.spread && p.spread.seeds > 1) {
+      pp.seeds = p.spread.seeds;
+      pp.sourceSd = 100 * p.spread.source;
+      pp.targetSd = 100 * p.spread.target;
+    }
     byMethod.set(p.method, [...(byMethod.get(p.method) ?? []), pp]);
   }
   return [...byMethod.entries()].map(([method, pts]) => ({
@@ -312,6 +342,12 @@ export function formatDuration(ms: number): string {
   if (s < 60) return `${s} s`;
   const m = Math.floor(s / 60);
   return `${m} min ${s % 60} s`;
+}
+
+/** "97.3 %" from a fraction, or "97.3 ± 0.4 %" with a standard deviation over more than one seed. */
+export function formatPercentSd(x: number | null | undefined, sd: number | undefined, seeds: number | undefined): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return '—';
+  return (seeds ?? 1) > 1 && sd !== undefined && Number.isFinite(sd) ? `${(100 * x).toFixed(1)} ± ${(100 * sd).toFixed(1)} %` : formatPercent(x);
 }
 
 /** "97.3 %" from a fraction. */

@@ -41,7 +41,7 @@ export function createRunSlice({ set, get, connection }: SliceContext): RunSlice
     runFull: async () => {
       if (get().status !== 'ready' || isBusy(get())) return;
       if (!(await get().prepare())) return;
-      set({ stages: [], curves: {}, currentStageKey: null, points: [], criteria: {}, liveAlphas: null, foldReports: [], restoredCount: null, trainingLambda: null });
+      set({ stages: [], curves: {}, currentStageKey: null, points: [], criteria: {}, liveAlphas: null, alphaTrajectories: {}, foldReports: [], restoredCount: null, trainingLambda: null });
       send({ type: 'configure', config: runConfigOf(get().setup) });
       send({ type: 'run', mode: 'full' });
     },
@@ -74,7 +74,7 @@ export function createRunSlice({ set, get, connection }: SliceContext): RunSlice
         const { config } = run;
         get().setSetup({
           scenario: run.scenario, net: config.net, epochs: config.epochs, batchSize: config.batchSize, seed: run.seed ?? config.seed,
-          trainLimit: run.trainLimit ?? null, lambda: config.lambda,
+          trainLimit: run.trainLimit ?? null, lambda: config.lambda, seeds: config.seeds ?? [],
           methods: config.methods.includes('rescl') ? [...config.methods] : ['rescl', ...config.methods],
         });
         // The engine loads the run's tasks itself. Until a loadScenario of this store confirms

@@ -19,6 +19,8 @@ export function runConfigOf(setup: SetupConfig): RunConfig {
   }
   return {
     net: setup.net, epochs: setup.epochs, batchSize: setup.batchSize, seed: setup.seed, lambda: setup.lambda, methods: [...setup.methods], sweep, ...FIXED_TRAINING,
+    // one run per seed (mean ± sd); no list: the one `seed` (the engine runs the same loop once)
+    ...(setup.seeds.length ? { seeds: [...setup.seeds] } : {}),
   };
 }
 

@@ -3,6 +3,30 @@ import { clampLambda } from '../core/lambda';
 import { TRAINING_DEFAULTS } from '../core/trainingDefaults';
 import { DEFAULT_SETUP, formatSetup, parseSetup } from './urlConfig';
 
+describe('seeds in the URL', () => {
+  it('keeps the usable seeds and says what it left out', () => {
+    const { config, notices } = parseSetup('?seeds=3, 1,x,1,-2,2.5');
+    expect(config.seeds).toEqual([3, 1]);
+    expect(notices).toHaveLength(1);
+    expect(notices[0]).toMatch(/^seeds=3, 1,x,1,-2,2.5: "x" is not a whole number in 0 … 2147483647; 1 is repeated; "-2" is not a whole number.*"2.5".*; using seeds 3, 1\.$/);
+  });
+
+  it('falls back to the one seed when none is usable, and caps the list at ten', () => {
+    const none = parseSetup('?seed=4&seeds=a,b');
+    expect(none.config.seeds).toEqual([]);
+    expect(none.notices[0]).toMatch(/using seed 4 alone/);
+    const many = parseSetup(`?seeds=${Array.from({ length: 12 }, (_, i) => i).join(',')}`);
+    expect(many.config.seeds).toHaveLength(10);
+    expect(many.notices[0]).toMatch(/10 is one seed too many \(at most 10\); 11 is one seed too many/);
+  });
+
+  it('round-trips, and leaves `seeds` out of the link for one run', () => {
+    const withSeeds = { ...DEFAULT_SETUP, seeds: [1, 2] };
+    expect(parseSetup(formatSetup(withSeeds)).config).toEqual(withSeeds);
+    expect(formatSetup(DEFAULT_SETUP, '?seeds=1,2')).not.toContain('seeds');
+  });
+});
+
 describe('parseSetup', () => {
   it('gives the defaults for an empty query', () => {
     expect(parseSetup('')).toEqual({ config: DEFAULT_SETUP, notices: [] });
@@ -10,10 +34,10 @@ describe('parseSetup', () => {
   });
 
   it('reads every parameter of a valid link', () => {
-    const { config, notices } = parseSetup('?scenario=split-mnist&net=conv4&methods=rescl,lwf&epochs=3&batch=32&trainLimit=1000&seed=7&backend=cpu&lambda=0.0001');
+    const { config, notices } = parseSetup('?scenario=split-mnist&net=conv4&methods=rescl,lwf&epochs=3&batch=32&trainLimit=1000&seed=7&seeds=1,2&backend=cpu&lambda=0.0001');
     expect(notices).toEqual([]);
     expect(config).toEqual({
-      scenario: 'split-mnist', net: 'conv4', methods: ['rescl', 'lwf'], epochs: 3, batchSize: 32, trainLimit: 1000, seed: 7, backend: 'cpu', lambda: 1e-4,
+      scenario: 'split-mnist', net: 'conv4', methods: ['rescl', 'lwf'], epochs: 3, batchSize: 32, trainLimit: 1000, seed: 7, seeds: [1, 2], backend: 'cpu', lambda: 1e-4,
     });
   });
 

@@ -1,6 +1,6 @@
 /**
  * The run setup as URL query parameters, so that a link reproduces a run:
- *   ?scenario=&net=&methods=a,b&epochs=&batch=&trainLimit=&seed=&backend=&lambda=
+ *   ?scenario=&net=&methods=a,b&epochs=&batch=&trainLimit=&seed=&seeds=1,2&backend=&lambda=
  * Defaults: the live settings of core/trainingDefaults.ts.
  * Parsing never throws: a missing value takes its default, an unknown or out-of-range value is
  * replaced (clamped for numbers) and a notice says what was changed.
@@ -25,6 +25,11 @@ export interface SetupConfig {
   /** training images per task; null = the full split */
   trainLimit: number | null;
   seed: number;
+  /**
+   * training seeds: the whole plan runs once per seed and results carry mean ± sd (URL `seeds=1,2`);
+   * empty: one run with `seed` (which also picks the data subset, for every seed)
+   */
+  seeds: number[];
   backend: BackendPreference;
   /** the selected λ (0, or 1e-6 … 1e-1) */
   lambda: number;
@@ -47,6 +52,7 @@ export const DEFAULT_SETUP: SetupConfig = {
   batchSize: TRAINING_DEFAULTS.live.batchSize,
   trainLimit: TRAINING_DEFAULTS.live.trainLimit,
   seed: TRAINING_DEFAULTS.seed,
+  seeds: [],
   backend: 'auto',
   lambda: 1e-3,
 };
@@ -72,6 +78,26 @@ function clampNumber(
   if (v > hi) v = hi;
   if (v !== value) notices.push(`${name}=${raw} is out of range (${lo} … ${hi}${integer ? ', whole numbers' : ''}); using ${v}.`);
   return v;
+}
+
+/** Most seeds of one run (each runs the whole plan). */
+export const MAX_SEEDS = RUN_CONFIG_LIMITS.seedCount[1];
+
+/**
+ * A comma-separated seed list ("1,2,3"): the distinct whole numbers in SEED_RANGE, at most MAX_SEEDS,
+ * and one sentence per entry left out (not a number, out of range, repeated, too many).
+ */
+export function parseSeedList(raw: string): { seeds: number[]; problems: string[] } {
+  const seeds: number[] = [];
+  const problems: string[] = [];
+  for (const part of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const v = Number(part);
+    if (!Number.isInteger(v) || v < SEED_RANGE[0] || v > SEED_RANGE[1]) problems.push(`"${part}" is not a whole number in ${SEED_RANGE[0]} … ${SEED_RANGE[1]}`);
+    else if (seeds.includes(v)) problems.push(`${v} is repeated`);
+    else if (seeds.length >= MAX_SEEDS) problems.push(`${v} is one seed too many (at most ${MAX_SEEDS})`);
+    else seeds.push(v);
+  }
+  return { seeds, problems };
 }
 
 /** Reads the setup from a query string (`location.search`). Never throws. */
@@ -127,6 +153,15 @@ export function parseSetup(search: string): ParsedSetup {
   const seed = get('seed');
   if (seed !== null) config.seed = clampNumber('seed', seed, SEED_RANGE, true, notices, DEFAULT_SETUP.seed);
 
+  const seeds = get('seeds');
+  if (seeds !== null) {
+    const parsed = parseSeedList(seeds);
+    config.seeds = parsed.seeds;
+    if (parsed.problems.length) {
+      notices.push(`seeds=${seeds}: ${parsed.problems.join('; ')}; ${parsed.seeds.length ? `using seeds ${parsed.seeds.join(', ')}` : `using seed ${config.seed} alone`}.`);
+    }
+  }
+
   const backend = get('backend');
   if (backend !== null) {
     const b = backend.trim().toLowerCase();
@@ -159,6 +194,8 @@ export function formatSetup(config: SetupConfig, base = ''): string {
   params.set('batch', String(config.batchSize));
   params.set('trainLimit', config.trainLimit === null ? 'all' : String(config.trainLimit));
   params.set('seed', String(config.seed));
+  if (config.seeds.length) params.set('seeds', config.seeds.join(','));
+  else params.delete('seeds');
   params.set('backend', config.backend);
   params.set('lambda', String(config.lambda));
   return `?${params.toString()}`;

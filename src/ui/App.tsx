@@ -86,7 +86,7 @@ export function App() {
       </main>
       <footer className="app-footer">
         <span>
-          The setup lives in the URL (<code>?scenario=&amp;net=&amp;methods=&amp;epochs=&amp;trainLimit=&amp;seed=&amp;backend=&amp;lambda=</code>): copy the link to
+          The setup lives in the URL (<code>?scenario=&amp;net=&amp;methods=&amp;epochs=&amp;batch=&amp;trainLimit=&amp;seed=&amp;seeds=&amp;backend=&amp;lambda=</code>): copy the link to
           reproduce a run. Results are kept in this browser (IndexedDB).{' '}
           <a href={`?bench&backend=${selectedBackend}&net=mlp,conv4&stage=plain,combined&batch=32&steps=5&warmup=1`} data-testid="bench.link">
             How fast does this machine train?

@@ -1,7 +1,8 @@
+import { useState } from 'react';
 import type { BackendPreference } from '../engine/protocol';
 import { BACKEND_PREFERENCES, METHOD_KNOBS, METHOD_LABELS, METHOD_NAMES, NET_KINDS, SCENARIOS, getScenarioInfo, type MethodName, type NetKind } from '../store/catalog';
 import { useLabStore } from '../store/labStore';
-import { EPOCH_RANGE, SEED_RANGE, TRAIN_LIMIT_RANGE, type BundledScenarioId } from '../store/urlConfig';
+import { EPOCH_RANGE, SEED_RANGE, TRAIN_LIMIT_RANGE, parseSeedList, type BundledScenarioId } from '../store/urlConfig';
 import { CustomFiles } from './CustomFiles';
 import { Help } from './Help';
 import { SampleGrid } from './SampleGrid';
@@ -29,6 +30,31 @@ const BACKEND_HELP: Record<BackendPreference, string> = {
   wasm: 'wasm: WebAssembly on the CPU; used when there is no GPU.',
   cpu: 'cpu: plain JavaScript on the CPU; the slowest (use the mlp).',
 };
+
+/** The seed list as typed (kept while it is being typed); what cannot be used is said under it. */
+function SeedsField({ seeds, onChange }: { seeds: number[]; onChange: (seeds: number[]) => void }) {
+  const [text, setText] = useState(seeds.join(','));
+  const [problems, setProblems] = useState<string[]>([]);
+  const [shown, setShown] = useState(seeds);
+  if (shown !== seeds) {
+    // a change from elsewhere (resume): show it, unless it is what the text already says
+    setShown(seeds);
+    if (parseSeedList(text).seeds.join(',') !== seeds.join(',')) setText(seeds.join(','));
+  }
+  return (
+    <label className="field">
+      <span>Seeds</span>
+      <input type="text" inputMode="numeric" value={text} placeholder="one run" aria-describedby="help-budget seeds-problems" data-testid="setup.seeds"
+        onChange={(e) => {
+          setText(e.target.value);
+          const parsed = parseSeedList(e.target.value);
+          setProblems(parsed.problems);
+          onChange(parsed.seeds);
+        }} />
+      {problems.length > 0 && <small id="seeds-problems" className="field-problem" role="alert">Left out: {problems.join('; ')}.</small>}
+    </label>
+  );
+}
 
 /** Everything that defines a run: tasks, network, methods, budget, seed, backend. */
 export function SetupPanel() {
@@ -128,9 +154,11 @@ export function SetupPanel() {
             <input type="number" min={SEED_RANGE[0]} max={SEED_RANGE[1]} value={setup.seed} aria-describedby="help-budget"
               onChange={(e) => { const v = Math.round(Number(e.target.value)); if (v >= SEED_RANGE[0] && v <= SEED_RANGE[1]) change({ seed: v }); }} />
           </label>
+          <SeedsField seeds={setup.seeds} onChange={(seeds) => setSetup({ seeds })} />
         </div>
         <Help id="help-budget">
           Epochs per stage (source, fine-tune, combine, each baseline); a stratified subset of the training images per task (empty = all); the seed fixes subsets, initialisation and batch order, so a link reproduces a run.
+          Seeds (e.g. 1,2,3): the whole plan runs once per seed (initialisation and batch order; the data subset stays the seed's above), and results show mean ± standard deviation over them; empty = one run.
         </Help>
 
         <label className="field">

@@ -24,7 +24,13 @@ export function StageProgress() {
         <dl className="stats">
           <div><dt>step</dt><dd>{current ? `${current.step} / ${current.totalSteps}` : '—'}</dd></div>
           <div><dt>epoch</dt><dd>{current && current.epochs ? `${Math.min(current.epochs, current.epoch + 1)} / ${current.epochs}` : '—'}</dd></div>
-          <div><dt>ETA</dt><dd>{current && !current.done ? formatDuration(current.etaMs) : '—'}</dd></div>
+          {current?.seed && current.seed.count > 1 && (
+            <div data-testid="stage.seed"><dt>seed</dt><dd>{current.seed.value} ({current.seed.index + 1} of {current.seed.count})</dd></div>
+          )}
+          <div><dt>ETA (stage)</dt><dd>{current && !current.done ? formatDuration(current.etaMs) : '—'}</dd></div>
+          {current?.seed && current.seed.count > 1 && (
+            <div><dt>ETA (run, all seeds)</dt><dd>{current.done ? '—' : current.runEtaMs !== undefined ? formatDuration(current.runEtaMs) : 'known after seed 1'}</dd></div>
+          )}
           <div><dt>loss</dt><dd>{current?.loss !== null && current?.loss !== undefined ? current.loss.toFixed(4) : '—'}</dd></div>
           <div><dt>samples/s</dt><dd>{current?.samplesPerSec ? Math.round(current.samplesPerSec).toLocaleString('en') : '—'}</dd></div>
           {current?.lambda !== undefined && <div><dt>λ</dt><dd>{current.lambda}</dd></div>}

@@ -1,6 +1,7 @@
-import { CartesianGrid, Legend, ResponsiveContainer, Scatter, ScatterChart, Tooltip, XAxis, YAxis } from 'recharts';
+import { CartesianGrid, ErrorBar, Legend, ResponsiveContainer, Scatter, ScatterChart, Tooltip, XAxis, YAxis } from 'recharts';
 import type { MethodName } from '../../store/catalog';
 import type { PlanePoint, TradeoffSeries } from '../../store/labModel';
+import { fitAxis } from '../../store/plotRange';
 import { METHOD_COLORS } from './palette';
 
 export interface TradeoffChartProps {
@@ -15,26 +16,23 @@ function fmt(v: number): string {
   return `${v.toFixed(1)}%`;
 }
 
-/** An axis range in percent that holds every value with a little room, in steps of 5, within 0 … 100. */
-export function niceDomain(values: number[]): [number, number] {
-  if (values.length === 0) return [0, 100];
-  const lo = Math.max(0, Math.floor((Math.min(...values) - 2) / 5) * 5);
-  const hi = Math.min(100, Math.ceil((Math.max(...values) + 2) / 5) * 5);
-  return hi - lo < 10 ? [Math.max(0, hi - 10), Math.max(hi, 10)] : [lo, hi];
-}
-
-/** Target accuracy (x) against source accuracy (y), one series per method, fronts as lines. */
+/**
+ * Target accuracy (x) against source accuracy (y), one series per method, fronts as lines; with
+ * several seeds each point is the mean with ±1 sd error bars on both axes. Axes fit the data.
+ */
 export function TradeoffChart({ series, labels, selected, height = 320 }: TradeoffChartProps) {
   const all = series.flatMap((s) => s.points);
-  const xDomain = niceDomain(all.map((p) => p.target));
-  const yDomain = niceDomain(all.map((p) => p.source));
+  // zoomed to the points and their error bars (mean ± sd over seeds), with a small margin
+  const x = fitAxis(all.flatMap((p) => [p.target - (p.targetSd ?? 0), p.target + (p.targetSd ?? 0)]));
+  const y = fitAxis(all.flatMap((p) => [p.source - (p.sourceSd ?? 0), p.source + (p.sourceSd ?? 0)]));
+  const errorBars = all.some((p) => (p.seeds ?? 1) > 1);
   return (
     <ResponsiveContainer width="100%" height={height}>
       <ScatterChart margin={{ top: 8, right: 16, bottom: 24, left: 4 }}>
         <CartesianGrid strokeDasharray="3 3" className="chart-grid" />
-        <XAxis type="number" dataKey="target" name="target accuracy" domain={xDomain} tickFormatter={(v: number) => `${v}`}
+        <XAxis type="number" dataKey="target" name="target accuracy" domain={x.domain} ticks={x.ticks} allowDataOverflow tickFormatter={(v: number) => `${v}`}
           label={{ value: 'target (new task) accuracy, %', position: 'insideBottom', offset: -12 }} />
-        <YAxis type="number" dataKey="source" name="source accuracy" domain={yDomain} width={48}
+        <YAxis type="number" dataKey="source" name="source accuracy" domain={y.domain} ticks={y.ticks} allowDataOverflow width={48}
           label={{ value: 'source accuracy, %', angle: -90, position: 'insideLeft', offset: 12, style: { textAnchor: 'middle' } }} />
         <Tooltip
           cursor={{ strokeDasharray: '3 3' }}
@@ -50,7 +48,10 @@ export function TradeoffChart({ series, labels, selected, height = 320 }: Tradeo
             fill={METHOD_COLORS[s.method]}
             shape={s.front.length ? 'circle' : 'diamond'}
             isAnimationActive={false}
-          />
+          >
+            {errorBars && <ErrorBar dataKey="targetSd" direction="x" width={4} stroke={METHOD_COLORS[s.method]} className="error-bar" isAnimationActive={false} />}
+            {errorBars && <ErrorBar dataKey="sourceSd" direction="y" width={4} stroke={METHOD_COLORS[s.method]} className="error-bar" isAnimationActive={false} />}
+          </Scatter>
         ))}
         {series.filter((s) => s.front.length > 1).map((s) => (
           <Scatter

@@ -20,6 +20,7 @@ kernels the lab decays. OUT.json gets {"losses": [per step], "acc": {name: accur
 import json
 import math
 import os
+import struct
 import sys
 
 try:
@@ -37,6 +38,13 @@ torch.set_num_threads(1)
 # rounding alone (Adam amplifies it) moves either float32 run
 DTYPE = torch.float64 if os.environ.get("CROSSCHECK_DTYPE") == "float64" else torch.float32
 torch.set_default_dtype(DTYPE)
+# CROSSCHECK_ADAM=torch uses torch.optim.Adam (bias corrections in float64) instead of the lab's
+# float32-constant Adam (TfjsAdam below)
+ADAM = os.environ.get("CROSSCHECK_ADAM", "tfjs")
+# CROSSCHECK_DUMP=file.npz saves every trained variable (step<k>_<i>) and gradient (grad<k>_<i>) after
+# each of the first CROSSCHECK_DUMP_STEPS steps, for a variable-by-variable diff
+DUMP = os.environ.get("CROSSCHECK_DUMP")
+DUMP_STEPS = int(os.environ.get("CROSSCHECK_DUMP_STEPS", "10"))
 BN_EPS = 1e-3
 BN_MOMENTUM = 0.9
 KD_T = 2.0
@@ -176,14 +184,72 @@ def accuracy(forward, x, y, batch=1000):
     return correct / max(1, x.shape[0])
 
 
+def f32(v):
+    """v rounded to the nearest float32 (as a Python float)."""
+    return struct.unpack("f", struct.pack("f", v))[0]
+
+
+class TfjsAdam:
+    """Adam exactly as tfjs 4.22 (and the lab's fused kernel, src/core/optimizer.ts) computes it.
+
+    Same math as torch.optim.Adam (eps added to the bias-corrected sqrt(v)), but every constant is a
+    float32: beta1 = f32(0.9), beta2 = f32(0.999) = 0.99900001, and the bias corrections 1 - beta^t come
+    from float32 running products acc <- acc * beta, subtracted in float32. torch.optim.Adam computes
+    1 - beta^t in float64 from the exact 0.999, so its 1 - beta2^t is 1.29e-5 larger (relative) in the
+    first hundreds of steps, which makes every torch update ~6.4e-6 larger than the lab's.
+    In float64 mode (the reference) the same float32-rounded constants are used, with float64 arithmetic.
+    """
+
+    def __init__(self, groups, eps):
+        self.groups = [{"params": list(g["params"]), "lr": g["lr"]} for g in groups]
+        self.eps = eps
+        self.b1, self.b2 = f32(0.9), f32(0.999)
+        self.acc1, self.acc2 = self.b1, self.b2
+        self.state = {}
+
+    def zero_grad(self, set_to_none=True):
+        for g in self.groups:
+            for p in g["params"]:
+                p.grad = None
+
+    def _r(self, v):
+        return f32(v) if DTYPE == torch.float32 else v
+
+    @torch.no_grad()
+    def step(self):
+        c = lambda v: torch.tensor(self._r(v), dtype=DTYPE)
+        bc1, bc2 = c(1 - self._r(self.acc1)), c(1 - self._r(self.acc2))
+        b1, b2, omb1, omb2, eps = c(self.b1), c(self.b2), c(1 - 0.9), c(1 - 0.999), c(self.eps)
+        for g in self.groups:
+            neg_lr = c(-g["lr"])
+            for p in g["params"]:
+                if p.grad is None:
+                    continue
+                m, v = self.state.setdefault(p, [torch.zeros_like(p), torch.zeros_like(p)])
+                grad = p.grad
+                m.copy_(m * b1 + grad * omb1)
+                v.copy_(v * b2 + (grad * grad) * omb2)
+                p.copy_((m / bc1) / (torch.sqrt(v / bc2) + eps) * neg_lr + p)
+        self.acc1 = self._r(self.acc1 * self.b1)
+        self.acc2 = self._r(self.acc2 * self.b2)
+
+
+def make_adam(groups, eps):
+    """The replay's Adam: ADAM=tfjs (default, the lab's float32 constants) or ADAM=torch (torch.optim.Adam)."""
+    if ADAM == "torch":
+        return torch.optim.Adam([{"params": g["params"], "lr": g["lr"]} for g in groups], betas=(0.9, 0.999), eps=eps)
+    return TfjsAdam(groups, eps)
+
+
 def train_loop(batches, x, y, groups, loss_fn, eps, warmup_steps=0, warmup_vars=None, warmup_state="fresh"):
     """The lab's trainingLoop: a head-only Adam during the warm-up, then one Adam per group."""
     lr0 = groups[0]["lr"]
-    warm = torch.optim.Adam(warmup_vars, lr=lr0, betas=(0.9, 0.999), eps=eps) if warmup_vars and warmup_steps > 0 else None
-    main = torch.optim.Adam([{"params": g["params"], "lr": g["lr"]} for g in groups], betas=(0.9, 0.999), eps=eps)
+    warm = make_adam([{"params": warmup_vars, "lr": lr0}], eps) if warmup_vars and warmup_steps > 0 else None
+    main = make_adam(groups, eps)
     all_vars = [p for g in groups for p in g["params"]]
     losses = []
     updates = []
+    dump = {}
     for step, idx in enumerate(batches):
         phase = "head-warmup" if step < warmup_steps else "main"
         if warm is not None and step == warmup_steps and warmup_state == "shared":
@@ -199,6 +265,13 @@ def train_loop(batches, x, y, groups, loss_fn, eps, warmup_steps=0, warmup_vars=
         opt.step()
         apply_bn_updates(updates)
         losses.append(float(loss))
+        if DUMP and step < DUMP_STEPS:
+            dump[f"step{step + 1}"] = [p.detach().numpy().copy() for p in all_vars]
+            dump[f"grad{step + 1}"] = [p.grad.detach().numpy().copy() for p in params]
+    if DUMP:
+        import numpy as np
+        flat = {f"{k}_{i}": a for k, arrs in dump.items() for i, a in enumerate(arrs)}
+        np.savez(DUMP, **flat)
     return losses
 
 

@@ -45,6 +45,10 @@ ADAM = os.environ.get("CROSSCHECK_ADAM", "tfjs")
 # each of the first CROSSCHECK_DUMP_STEPS steps, for a variable-by-variable diff
 DUMP = os.environ.get("CROSSCHECK_DUMP")
 DUMP_STEPS = int(os.environ.get("CROSSCHECK_DUMP_STEPS", "10"))
+# CROSSCHECK_ORDER=reversed feeds every batch's examples in reverse order: the same math, other
+# float32 summation orders (batch means, BN moments, gradient sums), i.e. a second float32 run that
+# shows how far float32 rounding alone moves a run
+REVERSED = os.environ.get("CROSSCHECK_ORDER") == "reversed"
 BN_EPS = 1e-3
 BN_MOMENTUM = 0.9
 KD_T = 2.0
@@ -86,6 +90,11 @@ class Net:
     def decayed(self, heads):
         ks = [self.units[uid]["kernel"] for uid in self.order if "kernel" in self.units[uid] and self.units[uid]["spec"]["op"] != "affine"]
         return ks + [h["kernel"] for h in heads]
+
+    def state(self):
+        """Every tensor in the lab's netState order: per unit kernel, bias, gamma, beta, mean, var; then heads."""
+        out = [self.units[uid][k] for uid in self.order for k in ("kernel", "bias", "gamma", "beta", "mean", "var") if k in self.units[uid]]
+        return out + [p for h in self.heads for p in (h["kernel"], h["bias"])]
 
     def head_index(self, task_id):
         return [h["taskId"] for h in self.heads].index(task_id)
@@ -241,8 +250,10 @@ def make_adam(groups, eps):
     return TfjsAdam(groups, eps)
 
 
-def train_loop(batches, x, y, groups, loss_fn, eps, warmup_steps=0, warmup_vars=None, warmup_state="fresh"):
-    """The lab's trainingLoop: a head-only Adam during the warm-up, then one Adam per group."""
+def train_loop(batches, x, y, groups, loss_fn, eps, warmup_steps=0, warmup_vars=None, warmup_state="fresh", dump_vars=None):
+    """The lab's trainingLoop: a head-only Adam during the warm-up, then one Adam per group.
+
+    With CROSSCHECK_DUMP, saves dump_vars() (default: the trained variables) and the gradients after each step."""
     lr0 = groups[0]["lr"]
     warm = make_adam([{"params": warmup_vars, "lr": lr0}], eps) if warmup_vars and warmup_steps > 0 else None
     main = make_adam(groups, eps)
@@ -255,7 +266,7 @@ def train_loop(batches, x, y, groups, loss_fn, eps, warmup_steps=0, warmup_vars=
         if warm is not None and step == warmup_steps and warmup_state == "shared":
             for p in warmup_vars:
                 main.state[p] = warm.state[p]
-        ix = torch.tensor(idx, dtype=torch.int64)
+        ix = torch.tensor(idx[::-1] if REVERSED else idx, dtype=torch.int64)
         loss = loss_fn(x[ix], y[ix], ix, updates, phase)
         opt, params = (warm, warmup_vars) if phase == "head-warmup" and warm is not None else (main, all_vars)
         opt.zero_grad(set_to_none=True)
@@ -266,7 +277,7 @@ def train_loop(batches, x, y, groups, loss_fn, eps, warmup_steps=0, warmup_vars=
         apply_bn_updates(updates)
         losses.append(float(loss))
         if DUMP and step < DUMP_STEPS:
-            dump[f"step{step + 1}"] = [p.detach().numpy().copy() for p in all_vars]
+            dump[f"step{step + 1}"] = [p.detach().numpy().copy() for p in (dump_vars() if dump_vars else all_vars)]
             dump[f"grad{step + 1}"] = [p.grad.detach().numpy().copy() for p in params]
     if DUMP:
         import numpy as np
@@ -337,7 +348,7 @@ def main():
             return sum(terms)
 
         losses = train_loop(batches, x, y, [{"params": params, "lr": st["learningRate"]}], loss_fn, eps,
-                            warmup if stage != "source" else 0, [new["kernel"], new["bias"]], warmup_state)
+                            warmup if stage != "source" else 0, [new["kernel"], new["bias"]], warmup_state, net.state)
         for i, h in enumerate(net.heads):
             tx, ty = tests[h["taskId"]]
             acc[h["taskId"]] = accuracy(lambda b, h=h: head(h, plain_features(net, b, False, [])), tx, ty)

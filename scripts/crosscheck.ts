@@ -174,7 +174,7 @@ async function main(): Promise<void> {
   const [t0, t1] = tasks;
   const base = { epochs: flags.epochs as number, batchSize: 128, learningRate: 1e-3, weightDecay: 1e-4, reportIntervalMs: 0, yieldEveryStep: true };
   const shared = {
-    adamEpsilon: tf.backend().epsilon(), weightDecay: base.weightDecay, learningRate: base.learningRate, tasks: tasks.map((t) => t.id).join(','),
+    adamEpsilon: tf.backend().epsilon(), init, weightDecay: base.weightDecay, learningRate: base.learningRate, tasks: tasks.map((t) => t.id).join(','),
   };
   console.log(`crosscheck: ${netKind} (width ${flags.width}, init ${init}) on ${backend}, PyTorch ${probe.stdout.trim()}, ${t0.train.count}+${t1.train.count} train images, ${flags.epochs} epochs, seed ${seed}`);
 

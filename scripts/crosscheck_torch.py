@@ -7,9 +7,12 @@ TRACE.json is written by scripts/crosscheck.ts (src/core/trace.ts): the stage's 
 the exact batch order and the settings. DATA_DIR holds <task>-<split>-x.u8 (N*784 pixels) and
 <task>-<split>-y.u8 (N labels). The stage is the lab's (src/core/train.ts), written independently
 with torch ops: float32, NHWC activations kept as in tfjs (convs permute to NCHW and back), BN with
-biased batch variance, running <- 0.9 running + 0.1 batch, eps 1e-3; torch.optim.Adam with the
-lab's eps (tfjs' float32 backend epsilon, 1e-7); weight decay as the loss term (l/2)||W||^2 on the
-kernels the lab decays. OUT.json gets {"losses": [per step], "acc": {name: accuracy}}.
+biased batch variance, running <- 0.9 running + 0.1 batch, eps 1e-3; Adam as tfjs computes it
+(TfjsAdam: float32 betas and bias corrections, the lab's eps 1e-7; CROSSCHECK_ADAM=torch for
+torch.optim.Adam); weight decay as the loss term (l/2)||W||^2 on the kernels the lab decays.
+OUT.json gets {"losses": [per step], "acc": {name: accuracy}}.
+Environment: CROSSCHECK_DTYPE=float64, CROSSCHECK_ORDER=reversed, CROSSCHECK_ADAM=torch,
+CROSSCHECK_DUMP=file.npz (+ CROSSCHECK_DUMP_STEPS), each described where it is read below.
 
 --variant (for the fine-tuning study, not the agreement check) changes one choice:
   warmup_state=shared   the head keeps its warm-up Adam moments in the main phase (lab: fresh)

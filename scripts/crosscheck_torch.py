@@ -7,9 +7,12 @@ TRACE.json is written by scripts/crosscheck.ts (src/core/trace.ts): the stage's 
 the exact batch order and the settings. DATA_DIR holds <task>-<split>-x.u8 (N*784 pixels) and
 <task>-<split>-y.u8 (N labels). The stage is the lab's (src/core/train.ts), written independently
 with torch ops: float32, NHWC activations kept as in tfjs (convs permute to NCHW and back), BN with
-biased batch variance, running <- 0.9 running + 0.1 batch, eps 1e-3; torch.optim.Adam with the
-lab's eps (tfjs' float32 backend epsilon, 1e-7); weight decay as the loss term (l/2)||W||^2 on the
-kernels the lab decays. OUT.json gets {"losses": [per step], "acc": {name: accuracy}}.
+biased batch variance, running <- 0.9 running + 0.1 batch, eps 1e-3; Adam as tfjs computes it
+(TfjsAdam: float32 betas and bias corrections, the lab's eps 1e-7; CROSSCHECK_ADAM=torch for
+torch.optim.Adam); weight decay as the loss term (l/2)||W||^2 on the kernels the lab decays.
+OUT.json gets {"losses": [per step], "acc": {name: accuracy}}.
+Environment: CROSSCHECK_DTYPE=float64, CROSSCHECK_ORDER=reversed, CROSSCHECK_ADAM=torch,
+CROSSCHECK_DUMP=file.npz (+ CROSSCHECK_DUMP_STEPS), each described where it is read below.
 
 --variant (for the fine-tuning study, not the agreement check) changes one choice:
   warmup_state=shared   the head keeps its warm-up Adam moments in the main phase (lab: fresh)
@@ -20,6 +23,7 @@ kernels the lab decays. OUT.json gets {"losses": [per step], "acc": {name: accur
 import json
 import math
 import os
+import struct
 import sys
 
 try:
@@ -37,6 +41,17 @@ torch.set_num_threads(1)
 # rounding alone (Adam amplifies it) moves either float32 run
 DTYPE = torch.float64 if os.environ.get("CROSSCHECK_DTYPE") == "float64" else torch.float32
 torch.set_default_dtype(DTYPE)
+# CROSSCHECK_ADAM=torch uses torch.optim.Adam (bias corrections in float64) instead of the lab's
+# float32-constant Adam (TfjsAdam below)
+ADAM = os.environ.get("CROSSCHECK_ADAM", "tfjs")
+# CROSSCHECK_DUMP=file.npz saves every trained variable (step<k>_<i>) and gradient (grad<k>_<i>) after
+# each of the first CROSSCHECK_DUMP_STEPS steps, for a variable-by-variable diff
+DUMP = os.environ.get("CROSSCHECK_DUMP")
+DUMP_STEPS = int(os.environ.get("CROSSCHECK_DUMP_STEPS", "10"))
+# CROSSCHECK_ORDER=reversed feeds every batch's examples in reverse order: the same math, other
+# float32 summation orders (batch means, BN moments, gradient sums), i.e. a second float32 run that
+# shows how far float32 rounding alone moves a run
+REVERSED = os.environ.get("CROSSCHECK_ORDER") == "reversed"
 BN_EPS = 1e-3
 BN_MOMENTUM = 0.9
 KD_T = 2.0
@@ -78,6 +93,11 @@ class Net:
     def decayed(self, heads):
         ks = [self.units[uid]["kernel"] for uid in self.order if "kernel" in self.units[uid] and self.units[uid]["spec"]["op"] != "affine"]
         return ks + [h["kernel"] for h in heads]
+
+    def state(self):
+        """Every tensor in the lab's netState order: per unit kernel, bias, gamma, beta, mean, var; then heads."""
+        out = [self.units[uid][k] for uid in self.order for k in ("kernel", "bias", "gamma", "beta", "mean", "var") if k in self.units[uid]]
+        return out + [p for h in self.heads for p in (h["kernel"], h["bias"])]
 
     def head_index(self, task_id):
         return [h["taskId"] for h in self.heads].index(task_id)
@@ -176,20 +196,80 @@ def accuracy(forward, x, y, batch=1000):
     return correct / max(1, x.shape[0])
 
 
-def train_loop(batches, x, y, groups, loss_fn, eps, warmup_steps=0, warmup_vars=None, warmup_state="fresh"):
-    """The lab's trainingLoop: a head-only Adam during the warm-up, then one Adam per group."""
+def f32(v):
+    """v rounded to the nearest float32 (as a Python float)."""
+    return struct.unpack("f", struct.pack("f", v))[0]
+
+
+class TfjsAdam:
+    """Adam exactly as tfjs 4.22 (and the lab's fused kernel, src/core/optimizer.ts) computes it.
+
+    Same math as torch.optim.Adam (eps added to the bias-corrected sqrt(v)), but every constant is a
+    float32: beta1 = f32(0.9), beta2 = f32(0.999) = 0.99900001, and the bias corrections 1 - beta^t come
+    from float32 running products acc <- acc * beta, subtracted in float32. torch.optim.Adam computes
+    1 - beta^t in float64 from the exact 0.999, so its 1 - beta2^t is 1.29e-5 larger (relative) in the
+    first hundreds of steps, which makes every torch update ~6.4e-6 larger than the lab's.
+    In float64 mode (the reference) the same float32-rounded constants are used, with float64 arithmetic.
+    """
+
+    def __init__(self, groups, eps):
+        self.groups = [{"params": list(g["params"]), "lr": g["lr"]} for g in groups]
+        self.eps = eps
+        self.b1, self.b2 = f32(0.9), f32(0.999)
+        self.acc1, self.acc2 = self.b1, self.b2
+        self.state = {}
+
+    def zero_grad(self, set_to_none=True):
+        for g in self.groups:
+            for p in g["params"]:
+                p.grad = None
+
+    def _r(self, v):
+        return f32(v) if DTYPE == torch.float32 else v
+
+    @torch.no_grad()
+    def step(self):
+        c = lambda v: torch.tensor(self._r(v), dtype=DTYPE)
+        bc1, bc2 = c(1 - self._r(self.acc1)), c(1 - self._r(self.acc2))
+        b1, b2, omb1, omb2, eps = c(self.b1), c(self.b2), c(1 - 0.9), c(1 - 0.999), c(self.eps)
+        for g in self.groups:
+            neg_lr = c(-g["lr"])
+            for p in g["params"]:
+                if p.grad is None:
+                    continue
+                m, v = self.state.setdefault(p, [torch.zeros_like(p), torch.zeros_like(p)])
+                grad = p.grad
+                m.copy_(m * b1 + grad * omb1)
+                v.copy_(v * b2 + (grad * grad) * omb2)
+                p.copy_((m / bc1) / (torch.sqrt(v / bc2) + eps) * neg_lr + p)
+        self.acc1 = self._r(self.acc1 * self.b1)
+        self.acc2 = self._r(self.acc2 * self.b2)
+
+
+def make_adam(groups, eps):
+    """The replay's Adam: ADAM=tfjs (default, the lab's float32 constants) or ADAM=torch (torch.optim.Adam)."""
+    if ADAM == "torch":
+        return torch.optim.Adam([{"params": g["params"], "lr": g["lr"]} for g in groups], betas=(0.9, 0.999), eps=eps)
+    return TfjsAdam(groups, eps)
+
+
+def train_loop(batches, x, y, groups, loss_fn, eps, warmup_steps=0, warmup_vars=None, warmup_state="fresh", dump_vars=None):
+    """The lab's trainingLoop: a head-only Adam during the warm-up, then one Adam per group.
+
+    With CROSSCHECK_DUMP, saves dump_vars() (default: the trained variables) and the gradients after each step."""
     lr0 = groups[0]["lr"]
-    warm = torch.optim.Adam(warmup_vars, lr=lr0, betas=(0.9, 0.999), eps=eps) if warmup_vars and warmup_steps > 0 else None
-    main = torch.optim.Adam([{"params": g["params"], "lr": g["lr"]} for g in groups], betas=(0.9, 0.999), eps=eps)
+    warm = make_adam([{"params": warmup_vars, "lr": lr0}], eps) if warmup_vars and warmup_steps > 0 else None
+    main = make_adam(groups, eps)
     all_vars = [p for g in groups for p in g["params"]]
     losses = []
     updates = []
+    dump = {}
     for step, idx in enumerate(batches):
         phase = "head-warmup" if step < warmup_steps else "main"
         if warm is not None and step == warmup_steps and warmup_state == "shared":
             for p in warmup_vars:
                 main.state[p] = warm.state[p]
-        ix = torch.tensor(idx, dtype=torch.int64)
+        ix = torch.tensor(idx[::-1] if REVERSED else idx, dtype=torch.int64)
         loss = loss_fn(x[ix], y[ix], ix, updates, phase)
         opt, params = (warm, warmup_vars) if phase == "head-warmup" and warm is not None else (main, all_vars)
         opt.zero_grad(set_to_none=True)
@@ -199,6 +279,13 @@ def train_loop(batches, x, y, groups, loss_fn, eps, warmup_steps=0, warmup_vars=
         opt.step()
         apply_bn_updates(updates)
         losses.append(float(loss))
+        if DUMP and step < DUMP_STEPS:
+            dump[f"step{step + 1}"] = [p.detach().numpy().copy() for p in (dump_vars() if dump_vars else all_vars)]
+            dump[f"grad{step + 1}"] = [p.grad.detach().numpy().copy() for p in params]
+    if DUMP:
+        import numpy as np
+        flat = {f"{k}_{i}": a for k, arrs in dump.items() for i, a in enumerate(arrs)}
+        np.savez(DUMP, **flat)
     return losses
 
 
@@ -264,7 +351,7 @@ def main():
             return sum(terms)
 
         losses = train_loop(batches, x, y, [{"params": params, "lr": st["learningRate"]}], loss_fn, eps,
-                            warmup if stage != "source" else 0, [new["kernel"], new["bias"]], warmup_state)
+                            warmup if stage != "source" else 0, [new["kernel"], new["bias"]], warmup_state, net.state)
         for i, h in enumerate(net.heads):
             tx, ty = tests[h["taskId"]]
             acc[h["taskId"]] = accuracy(lambda b, h=h: head(h, plain_features(net, b, False, [])), tx, ty)

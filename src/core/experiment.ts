@@ -18,6 +18,7 @@ import { type FoldReport } from './fold';
 import { tradeoffOf, type AccuracyMatrix, type TradeoffPoint } from './metrics';
 import { METHOD_INFO, type Budget, type MethodName, type NetKind } from './names';
 import { METHODS, trainOwned, type ChainContext, type ChainRun } from './methods';
+import type { InitScheme } from './init';
 import { addHead, buildNet, cloneNet, countParams, disposeNet, type Net } from './nets';
 import { TRAINING_DEFAULTS } from './trainingDefaults';
 import {
@@ -55,6 +56,12 @@ export interface ExperimentOptions {
   budget: Budget;
   /** Joint training: warm-started from the source with ResCL's remaining budget (default) or from scratch for one stage */
   jointInit: 'source' | 'scratch';
+  /**
+   * Weight initialisation of every new trunk and head (init.ts): 'he' (default; He-normal trunk,
+   * Glorot head, zero biases) or 'torch-default' (PyTorch's nn.Linear/nn.Conv2d default). Decides
+   * how much fine-tuning forgets (docs/CROSSCHECK.md, "The fine-tuning gap").
+   */
+  init: InitScheme;
 }
 
 export const DEFAULT_EXPERIMENT_OPTIONS: ExperimentOptions = {
@@ -70,6 +77,7 @@ export const DEFAULT_EXPERIMENT_OPTIONS: ExperimentOptions = {
   foldCheckSamples: 256,
   budget: 'equal',
   jointInit: 'source',
+  init: 'he',
 };
 
 /** What a finished method run reports. `net` is its final network (the caller owns it). */
@@ -181,8 +189,8 @@ export class Experiment implements ChainContext {
   /** Stage 1: trains the shared source network on task 0 (once; later calls yield nothing). */
   async *trainSourceNet(): AsyncGenerator<ExperimentEvent, void, undefined> {
     if (this.source) return;
-    const net = buildNet(this.options.net, this.options.seed, this.options.width);
-    addHead(net, this.tasks[0].id, this.tasks[0].train.numClasses, this.options.seed);
+    const net = buildNet(this.options.net, this.options.seed, this.options.width, this.options.init);
+    addHead(net, this.tasks[0].id, this.tasks[0].train.numClasses, this.options.seed, this.options.init);
     yield* trainOwned(net, trainSource(net, this.tasks[0].id, this.train[0], this.stageOptions(0)),
       (progress) => ({ type: 'progress', method: 'source', knob: null, taskIndex: 0, progress }));
     this.sourceAccuracy = await evaluateAccuracy(plainForward(net), 0, this.test[0]);
@@ -234,8 +242,8 @@ export class Experiment implements ChainContext {
    */
   async *scratchAccuracy(k: number): AsyncGenerator<StageProgress, number, undefined> {
     const seed = this.options.seed + 1000 * k;
-    const net = buildNet(this.options.net, seed, this.options.width);
-    addHead(net, this.tasks[k].id, this.tasks[k].train.numClasses, seed);
+    const net = buildNet(this.options.net, seed, this.options.width, this.options.init);
+    addHead(net, this.tasks[k].id, this.tasks[k].train.numClasses, seed, this.options.init);
     const options = scaled(this.stageOptions(k), METHOD_INFO.rescl.stages.length);
     try {
       yield* trainSource(net, this.tasks[k].id, this.train[k], options);
@@ -256,7 +264,7 @@ export class Experiment implements ChainContext {
   /** A copy of `prev` with a new head for task k (the caller owns it). */
   withNewHead(prev: Net, k: number): Net {
     const net = cloneNet(prev);
-    addHead(net, this.tasks[k].id, this.tasks[k].train.numClasses, this.options.seed + k);
+    addHead(net, this.tasks[k].id, this.tasks[k].train.numClasses, this.options.seed + k, this.options.init);
     return net;
   }
 
@@ -334,8 +342,8 @@ export class Experiment implements ChainContext {
    */
   private async *runJoint(): AsyncGenerator<ExperimentEvent, void, undefined> {
     const warm = this.options.jointInit === 'source';
-    const net = warm ? cloneNet(this.sourceNet) : buildNet(this.options.net, this.options.seed, this.options.width);
-    this.tasks.forEach((t, k) => { if (!(warm && k === 0)) addHead(net, t.id, t.train.numClasses, this.options.seed + k); });
+    const net = warm ? cloneNet(this.sourceNet) : buildNet(this.options.net, this.options.seed, this.options.width, this.options.init);
+    this.tasks.forEach((t, k) => { if (!(warm && k === 0)) addHead(net, t.id, t.train.numClasses, this.options.seed + k, this.options.init); });
     // warm: ResCL's steps after the source, (T − 1) new tasks × (fine-tune + combine); scratch: one stage
     const stages = warm ? (this.tasks.length - 1) * METHOD_INFO.rescl.stages.length : 1;
     yield* trainOwned(net, trainJoint(net, this.tasks.map((t) => t.id), this.train, scaled(this.stageOptions(0), stages)),

@@ -23,6 +23,7 @@ import {
   hasMovingAverageKernel, movingAverageKernel,
 } from './batchNormKernel';
 import { denseReluKernels, hasDenseReluKernels } from './denseKernel';
+import { bias as initBias, headKernel, trunkKernel, type InitScheme } from './init';
 import type { NetKind } from './names';
 import { IMAGE_SIZE } from './types';
 
@@ -131,11 +132,6 @@ export function makeVariable(value: tf.Tensor, name: string, trainable = true): 
   return v;
 }
 
-/** He-normal initialisation, std = √(2 / fanIn). */
-function heNormal(shape: number[], fanIn: number, seed: number): tf.Tensor {
-  return tf.randomNormal(shape, 0, Math.sqrt(2 / fanIn), 'float32', seed);
-}
-
 interface ArchitectureSpec {
   topology: TopologyNode[];
   units: (UnitSpec & { bias: boolean; bn: boolean })[];
@@ -219,22 +215,23 @@ function createBatchNorm(id: string, channels: number): BatchNormParams {
 
 /**
  * Builds a freshly initialised trunk (no heads yet; add them with `addHead`).
- * Weights: He-normal; biases 0; BN γ=1, β=0, μ=0, σ²=1. Deterministic for a given seed.
- * `width` scales every hidden layer's channel count (1 = the architectures above).
+ * Weights per `init` (init.ts; default 'he': He-normal kernels, biases 0); BN γ=1, β=0, μ=0, σ²=1.
+ * Deterministic for a given seed. `width` scales every hidden layer's channel count (1 = the architectures above).
  */
-export function buildNet(kind: NetKind, seed: number, width = 1): Net {
+export function buildNet(kind: NetKind, seed: number, width = 1, init: InitScheme = 'he'): Net {
   const arch = architecture(kind, width);
   const units = new Map<string, UnitParams>();
   arch.units.forEach((u, index) => {
     const { bias, bn, ...spec } = u;
     const params: UnitParams = { spec };
+    const k = spec.kernelSize ?? 3;
+    const fanIn = spec.op === 'conv' ? k * k * spec.inChannels : spec.inChannels;
     if (spec.op === 'conv') {
-      const k = spec.kernelSize ?? 3;
-      params.kernel = makeVariable(heNormal([k, k, spec.inChannels, spec.outChannels], k * k * spec.inChannels, seed * 1000 + index), `${spec.id}/kernel`);
+      params.kernel = makeVariable(trunkKernel(init, [k, k, spec.inChannels, spec.outChannels], fanIn, seed * 1000 + index), `${spec.id}/kernel`);
     } else if (spec.op === 'dense') {
-      params.kernel = makeVariable(heNormal([spec.inChannels, spec.outChannels], spec.inChannels, seed * 1000 + index), `${spec.id}/kernel`);
+      params.kernel = makeVariable(trunkKernel(init, [spec.inChannels, spec.outChannels], fanIn, seed * 1000 + index), `${spec.id}/kernel`);
     }
-    if (bias) params.bias = makeVariable(tf.zeros([spec.outChannels]), `${spec.id}/bias`);
+    if (bias) params.bias = makeVariable(initBias(init, spec.outChannels, fanIn, seed * 1000 + index), `${spec.id}/bias`);
     if (bn) params.bn = createBatchNorm(spec.id, spec.outChannels);
     units.set(spec.id, params);
   });
@@ -242,17 +239,17 @@ export function buildNet(kind: NetKind, seed: number, width = 1): Net {
 }
 
 /**
- * Appends a new head for `taskId`: kernel [F, numClasses] Glorot-uniform, bias 0.
- * Returns the new head.
+ * Appends a new head for `taskId`: kernel [F, numClasses], bias [numClasses], per `init` (init.ts;
+ * default 'he': Glorot-uniform kernel, bias 0). Returns the new head.
  */
-export function addHead(net: Net, taskId: string, numClasses: number, seed: number): HeadParams {
+export function addHead(net: Net, taskId: string, numClasses: number, seed: number, init: InitScheme = 'he'): HeadParams {
   if (net.heads.some((h) => h.taskId === taskId)) throw new Error(`net already has a head for task '${taskId}'`);
-  const limit = Math.sqrt(6 / (net.featureSize + numClasses));
+  const headSeed = seed * 7919 + net.heads.length;
   const head: HeadParams = {
     taskId,
     numClasses,
-    kernel: makeVariable(tf.randomUniform([net.featureSize, numClasses], -limit, limit, 'float32', seed * 7919 + net.heads.length), `head_${taskId}/kernel`),
-    bias: makeVariable(tf.zeros([numClasses]), `head_${taskId}/bias`),
+    kernel: makeVariable(headKernel(init, net.featureSize, numClasses, headSeed), `head_${taskId}/kernel`),
+    bias: makeVariable(initBias(init, numClasses, net.featureSize, headSeed), `head_${taskId}/bias`),
   };
   net.heads.push(head);
   return head;

@@ -49,6 +49,17 @@ describe('stage trace export', () => {
     disposeNet(copy);
   });
 
+  it("round-trips an mlp's drawn biases ('torch-default' init) and its head bias exactly", async () => {
+    const net = buildNet('mlp', 2, 0.05, 'torch-default');
+    addHead(net, 'a', 10, 2, 'torch-default');
+    const s = await serializeNet(net);
+    const r = traceFromJson(traceToJson({ format: 'rescl-trace', version: 1, stage: 'source', nets: { net: s }, batches: [], settings: {} })).nets.net;
+    expect(s.units[0].bias?.data.some((b) => b !== 0)).toBe(true);
+    s.units.forEach((u, i) => expect(r.units[i].bias?.data).toEqual(u.bias?.data));
+    expect(r.heads[0].bias.data).toEqual(s.heads[0].bias.data);
+    disposeNet(net);
+  });
+
   it('refuses text that is not a trace', () => {
     expect(() => traceFromJson('{"format":"x"}')).toThrow(/rescl-trace/);
   });

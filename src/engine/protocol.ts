@@ -389,6 +389,32 @@ export interface ProgressEvent extends EventBase, RunKey {
    * progress event (the α trajectories; see `checkAlphaSummaries`)
    */
   alphas?: AlphaSummary[];
+  /** how the device trains now (the backend card), measured between this progress event and the one before */
+  device?: DeviceStats;
+}
+
+/** How fast the device trains, for the backend card (all ≥ 0). */
+export interface DeviceStats {
+  /** wall-clock ms per training step since the last progress event of the stage (live evaluation excluded) */
+  msPerStep?: number;
+  /** GPU compute dispatches per step over the same steps (webgpu only) */
+  dispatchesPerStep?: number;
+  /** GPU queue submissions per step (webgpu only) */
+  submitsPerStep?: number;
+  /** ms the last pipeline warm-up took (every program of a step compiled in parallel before its first step; webgpu only) */
+  compileMs?: number;
+}
+
+/** null when `value` is a valid DeviceStats, else what is wrong with it (the store checks the worker's stats). */
+export function checkDeviceStats(value: unknown): string | null {
+  if (typeof value !== 'object' || value === null) return `device must be an object (got ${describe(value)})`;
+  const f = value as Fields;
+  for (const name of ['msPerStep', 'dispatchesPerStep', 'submitsPerStep', 'compileMs']) {
+    if (f[name] === undefined) continue;
+    const x = f[name];
+    if (typeof x !== 'number' || !Number.isFinite(x) || x < 0) return `device.${name} must be a finite number ≥ 0 (got ${describe(x)})`;
+  }
+  return null;
 }
 
 /** Mean |α| of one combined unit's source and target branch at one step: core/alphaSummary.ts's type. */

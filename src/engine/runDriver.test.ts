@@ -69,7 +69,7 @@ describe('RunDriver α trajectories', () => {
     const combine = async function* (): AsyncGenerator<ExperimentEvent, void, undefined> {
       for (let s = 1; s <= 4; s++) {
         yield {
-          type: 'progress', method: 'rescl', knob: 0.01, taskIndex: 1, progress: progress('combine', s, 4),
+          type: 'progress', method: 'rescl', knob: 0.01, taskIndex: 1, progress: { ...progress('combine', s, 4), ...(s === 1 ? { compileMs: 12.34 } : {}) },
           alphas: [{ unit: 'd1', step: s, meanAbsSource: 0.5 - s / 100, meanAbsTarget: 0.5 }],
         };
       }
@@ -94,6 +94,12 @@ describe('RunDriver α trajectories', () => {
     // which seed trains, and (one seed) the run's ETA is the stage's
     expect(sent[0].seed).toEqual({ value: 1, index: 0, count: 1 });
     expect(sent[0].runEtaMs).toBe(sent[0].etaMs);
+    // the backend card's stats: the warm-up time with the first event (no step time yet: the stage's
+    // first), then ms per step over the 3 steps between the two events; no GPU counts on cpu
+    expect(sent[0].device).toEqual({ compileMs: 12.3 });
+    expect(sent[1].device?.msPerStep).toBeGreaterThanOrEqual(0);
+    expect(sent[1].device?.dispatchesPerStep).toBeUndefined();
+    expect(sent[1].device?.compileMs).toBeUndefined();
   });
 });
 

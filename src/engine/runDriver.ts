@@ -16,10 +16,11 @@ import { METHOD_KNOBS } from '../core/names';
 import { disposeNet, predict } from '../core/nets';
 import { serializeNet } from '../core/serialize';
 import { evaluateAccuracy } from '../core/train';
+import { countDeviceWork, deviceWorkPerStep, type DeviceWork, type DeviceWorkCounter } from '../kernels';
 import type { Task } from '../data/types';
 import { sampleImages } from './datasets';
 import { nearestState, runPlan } from './plan';
-import { PROTOCOL_VERSION, type AlphaSummary, type EngineEvent, type ProgressEvent, type TradeoffPointEvent } from './protocol';
+import { PROTOCOL_VERSION, type AlphaSummary, type DeviceStats, type EngineEvent, type ProgressEvent, type TradeoffPointEvent } from './protocol';
 import { foldReportEvent, histograms, type ReportThrottle } from './reporting';
 import type { SeedClock, SeedResults } from './seedRuns';
 import type { RunControl } from './runControl';
@@ -57,6 +58,12 @@ export class RunDriver {
   private stageKey = '';
   /** α summaries measured since the last progress event went out (sent with the next one) */
   private pendingAlphas: AlphaSummary[] = [];
+  /** the last pipeline warm-up's time, sent with the next progress event */
+  private pendingCompileMs: number | null = null;
+  /** GPU work counter (webgpu only) and where the last progress event left the step clock */
+  private readonly device: { counter: DeviceWorkCounter | null; work: DeviceWork | null; step: number; at: number; stage: string } = {
+    counter: null, work: null, step: 0, at: 0, stage: '',
+  };
 
   constructor(private readonly c: RunContext) {
     this.liveLambda = c.run.config.lambda;
@@ -65,6 +72,7 @@ export class RunDriver {
   /** Runs to the end; throws StopSignal when stopped, anything else when it fails. */
   async execute(): Promise<void> {
     const { run, experiment: exp, sessions } = this.c;
+    this.device.counter = countDeviceWork();
     try {
       await this.saveRun(run.lastStage);
       await this.consume(exp.trainSourceNet());
@@ -86,6 +94,8 @@ export class RunDriver {
       }
     } finally {
       this.live = null;
+      this.device.counter?.restore();
+      this.device.counter = null;
     }
   }
 
@@ -115,6 +125,7 @@ export class RunDriver {
     }
     if (stage !== 'combine' && this.live) this.live = null;
     if (e.alphas) this.pendingAlphas.push(...e.alphas);
+    if (p.compileMs !== undefined) this.pendingCompileMs = p.compileMs;
     const now = performance.now();
     const force = p.done || this.c.control.paused;
     if (!this.c.throttle.progressDue(now, force)) return;
@@ -130,6 +141,8 @@ export class RunDriver {
       event.alphas = this.pendingAlphas;
       this.pendingAlphas = [];
     }
+    const device = this.deviceStats(key, p.step, now);
+    if (device) event.device = device;
     if (stage === 'combine' && this.live) {
       const run = this.c.run;
       if (e.method === 'rescl' && (run.mode === 'rescl' || run.mode === 'full') && this.stageIsLive(e.knob)) event.lambda = this.liveLambda;
@@ -142,6 +155,34 @@ export class RunDriver {
       }
     }
     this.c.post(event);
+    // the next interval starts after this event's evaluation, which is not training
+    this.device.work = this.device.counter?.read() ?? null;
+    this.device.at = performance.now();
+  }
+
+  /** ms, dispatches and submits per step since the last progress event of the same stage (null at a stage's first). */
+  private deviceStats(stageKey: string, step: number, now: number): DeviceStats | null {
+    const d = this.device;
+    const steps = step - d.step;
+    const sameStage = d.stage === stageKey && steps > 0;
+    const before = d.work;
+    d.stage = stageKey;
+    d.step = step;
+    const stats: DeviceStats = {};
+    if (sameStage) {
+      stats.msPerStep = +((now - d.at) / steps).toFixed(2);
+      const after = d.counter?.read() ?? null;
+      if (before && after) {
+        const per = deviceWorkPerStep(before, after, steps);
+        stats.dispatchesPerStep = per.dispatches;
+        stats.submitsPerStep = per.submissions;
+      }
+    }
+    if (this.pendingCompileMs !== null) {
+      stats.compileMs = +this.pendingCompileMs.toFixed(1);
+      this.pendingCompileMs = null;
+    }
+    return Object.keys(stats).length > 0 ? stats : null;
   }
 
   private stageIsLive(knob: number | null): boolean {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PROTOCOL_VERSION, type EngineEvent, type TradeoffPointEvent } from '../engine/protocol';
+import { checkDeviceStats, PROTOCOL_VERSION, type EngineEvent, type TradeoffPointEvent } from '../engine/protocol';
 import {
   INITIAL_LAB_DATA, MAX_CURVE_POINTS, SLIDER_MAX, appendCurve, formatLambda, formatPercentSd, hasResclPointAt, histogramBars, lambdaToSlider,
   nearestResclPoint, reduceEvent, sliderToLambda, tradeoffSeries, type CurvePoint, type LabData,
@@ -147,6 +147,22 @@ describe('α trajectories from progress events', () => {
     expect(s.alphaTrajectories[key].d1.map((p) => [p.step, p.source])).toEqual([[1, 0.5], [2, 0.45], [4, 0.4]]);
     const again = apply([{ type: 'stageStarted', v, method: 'rescl', knob: 1e-3, taskIndex: 1, stage: 'combine', totalSteps: 10 }], s);
     expect(again.alphaTrajectories[key]).toEqual({});
+  });
+
+  it('device stats: the latest step stats, the last warm-up time kept; malformed ones refused with a message, the old kept', () => {
+    const s = apply([
+      { type: 'progress', ...base, step: 1, device: { compileMs: 250 } },
+      { type: 'progress', ...base, step: 5, device: { msPerStep: 12.5, dispatchesPerStep: 61, submitsPerStep: 1 } },
+    ]);
+    expect(s.deviceStats).toEqual({ compileMs: 250, msPerStep: 12.5, dispatchesPerStep: 61, submitsPerStep: 1 });
+    const bad = { type: 'progress', ...base, step: 6, device: { msPerStep: -1 } } as unknown as EngineEvent;
+    const after = apply([bad], s);
+    expect(after.deviceStats).toEqual(s.deviceStats);
+    expect(after.stages[0].step).toBe(6);
+    expect(after.errors.at(-1)?.message).toMatch(/device statistics.*msPerStep must be a finite number ≥ 0/);
+    expect(checkDeviceStats({ msPerStep: NaN })).toMatch(/msPerStep/);
+    expect(checkDeviceStats('fast')).toMatch(/must be an object/);
+    expect(checkDeviceStats({})).toBeNull();
   });
 
   it('keeps the progress but not malformed α summaries, and says so once', () => {

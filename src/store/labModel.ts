@@ -8,8 +8,9 @@ import type {
   AlphaHistogramEvent, AlphaLayerHistogram, CriteriaEvent, EngineErrorEvent, EngineEvent, ExportArtifactsEvent,
   FoldReportEvent, ImportResultEvent, ProgressEvent, RestoredEvent, RunKey, RunState, ScenarioLoadedEvent, StageKind, TaskSummary,
   TradeoffPointEvent,
+  DeviceStats,
 } from '../engine/protocol';
-import { PROTOCOL_VERSION } from '../engine/protocol';
+import { checkDeviceStats, PROTOCOL_VERSION } from '../engine/protocol';
 import { formatLambda, lambdaToSlider, sameLambda } from '../core/lambda';
 import { addAlphaSummaries, appendThinned, type StageTrajectories } from './alphaTrajectory';
 
@@ -71,6 +72,8 @@ export interface LabData {
   liveAlphas: AlphaHistogramEvent | null;
   /** mean |α_s|, |α_t| per unit against the step, per combine stage key (alphaTrajectory.ts) */
   alphaTrajectories: Record<string, StageTrajectories>;
+  /** how the device trains (latest progress event's stats; the last warm-up's compile time kept) */
+  deviceStats: DeviceStats | null;
   foldReports: FoldReportEvent[];
   /** where the λ slider is (λ value) */
   sliderLambda: number;
@@ -96,6 +99,7 @@ export const INITIAL_LAB_DATA: LabData = {
   criteria: {},
   liveAlphas: null,
   alphaTrajectories: {},
+  deviceStats: null,
   foldReports: [],
   sliderLambda: 1e-3,
   trainingLambda: null,
@@ -197,6 +201,11 @@ export function reduceEvent(s: LabData, e: EngineEvent): Partial<LabData> {
         currentStageKey: key,
         curves: { ...s.curves, [key]: appendCurve(s.curves[key] ?? [], point) },
       };
+      if (e.device !== undefined) {
+        const problem = checkDeviceStats(e.device);
+        if (problem === null) patch.deviceStats = { ...(s.deviceStats?.compileMs !== undefined ? { compileMs: s.deviceStats.compileMs } : {}), ...e.device };
+        else patch.errors = withError(s.errors, `The engine sent device statistics the lab cannot show (${problem}); the backend card skips them.`);
+      }
       if (e.alphas !== undefined) {
         const added = addAlphaSummaries(s.alphaTrajectories[key], e.alphas);
         if (added.ok) patch.alphaTrajectories = { ...s.alphaTrajectories, [key]: added.trajectories };

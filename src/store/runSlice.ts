@@ -41,7 +41,7 @@ export function createRunSlice({ set, get, connection }: SliceContext): RunSlice
     runFull: async () => {
       if (get().status !== 'ready' || isBusy(get())) return;
       if (!(await get().prepare())) return;
-      set({ stages: [], curves: {}, currentStageKey: null, points: [], criteria: {}, liveAlphas: null, alphaTrajectories: {}, foldReports: [], restoredCount: null, trainingLambda: null });
+      set({ stages: [], curves: {}, currentStageKey: null, points: [], criteria: {}, liveAlphas: null, alphaTrajectories: {}, deviceStats: null, foldReports: [], restoredCount: null, trainingLambda: null });
       send({ type: 'configure', config: runConfigOf(get().setup) });
       send({ type: 'run', mode: 'full' });
     },

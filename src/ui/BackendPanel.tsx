@@ -1,4 +1,4 @@
-import type { BackendName, ReadyEvent } from '../engine/protocol';
+import type { BackendName, DeviceStats, ReadyEvent } from '../engine/protocol';
 import { useLabStore, type EngineStatus } from '../store/labStore';
 
 const LABELS: Record<BackendName, string> = { webgpu: 'WebGPU', webgl: 'WebGL', wasm: 'WASM', cpu: 'CPU' };
@@ -17,12 +17,21 @@ function badgeText(status: EngineStatus, ready: ReadyEvent | null): string {
   return 'starting…';
 }
 
+/** The live training line: ms per step, and on webgpu GPU dispatches and queue submits per step. */
+function stepText(d: DeviceStats): string {
+  const parts = [`${d.msPerStep! < 10 ? d.msPerStep!.toFixed(1) : Math.round(d.msPerStep!)} ms per step`];
+  if (d.dispatchesPerStep !== undefined) parts.push(`${Math.round(d.dispatchesPerStep)} GPU dispatches`);
+  if (d.submitsPerStep !== undefined) parts.push(`${Math.round(d.submitsPerStep * 10) / 10} queue submit${d.submitsPerStep === 1 ? '' : 's'}`);
+  return parts.join(' · ');
+}
+
 /** Which tfjs backend the engine worker got, what it computed, and why others were refused. */
 export function BackendPanel({ notice }: { notice?: string }) {
   const status = useLabStore((s) => s.status);
   const requested = useLabStore((s) => s.requested);
   const ready = useLabStore((s) => s.ready);
   const errors = useLabStore((s) => s.errors);
+  const device = useLabStore((s) => s.deviceStats);
 
   return (
     <section className="card" aria-labelledby="backend-title">
@@ -87,6 +96,24 @@ export function BackendPanel({ notice }: { notice?: string }) {
               matMul 2×2 = [{ready.smoke.matMul.join(', ')}], sum of {ready.smoke.addNCount} = {ready.smoke.addNValue}
               <span className="muted"> ({ready.smoke.ms} ms)</span>
               {ready.smoke.detail && <span className="muted"> — {ready.smoke.detail}</span>}
+            </dd>
+          </>
+        )}
+        {device?.msPerStep !== undefined && (
+          <>
+            <dt>Training now</dt>
+            <dd data-testid="backend.step" data-dispatches={device.dispatchesPerStep ?? ''}>
+              {stepText(device)}
+              <span className="muted"> (live evaluation not counted)</span>
+            </dd>
+          </>
+        )}
+        {device?.compileMs !== undefined && (
+          <>
+            <dt>Pipeline warm-up</dt>
+            <dd data-testid="backend.compile">
+              {Math.round(device.compileMs)} ms
+              <span className="muted"> (every GPU program of a step compiled in parallel before its first step)</span>
             </dd>
           </>
         )}

@@ -167,6 +167,21 @@ export function parseImportedModel(fileName: string, json: string, weights?: Arr
 }
 
 /**
+ * The topology with every initializer replaced by Zeros: the file's weights overwrite them at once,
+ * so drawing random initial values (megabytes of them) would be wasted (tfjs's loadLayersModel does
+ * the same when it has the weights). checkTopology has already checked the initializers' form.
+ */
+function zeroInitialized(topology: unknown): unknown {
+  const copy = structuredClone(topology) as { config: { layers: { config: Record<string, unknown> }[] } };
+  for (const layer of copy.config.layers) {
+    for (const key of Object.keys(layer.config)) {
+      if (key.endsWith('_initializer') && layer.config[key] !== null) layer.config[key] = { class_name: 'Zeros', config: {} };
+    }
+  }
+  return copy;
+}
+
+/**
  * Builds the imported model and checks it fits the loaded scenario: input [null, 28, 28, 1], one
  * output per task with that task's class count. Caller disposes the model.
  */
@@ -177,7 +192,7 @@ export async function loadCheckedModel(fileName: string, artifacts: tf.io.ModelA
   const reason = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0].slice(0, 200);
   let model: tf.LayersModel;
   try {
-    model = await tf.models.modelFromJSON({ modelTopology: artifacts.modelTopology as tf.io.ModelJSON['modelTopology'] });
+    model = await tf.models.modelFromJSON({ modelTopology: zeroInitialized(artifacts.modelTopology) as tf.io.ModelJSON['modelTopology'] });
   } catch (e) {
     throw new BadModelFile(`${fileName}: tfjs cannot build this model (${reason(e)})`);
   }

@@ -1,5 +1,5 @@
 /**
- * (~430 lines: the command dispatch with one short handler per command, kept together so the whole
+ * (~460 lines: the command dispatch with one short handler per command, kept together so the whole
  * protocol surface reads in one place; every job with state of its own is in its own module below.)
  *
  * The training engine: everything the worker does, as a class with no worker globals, so Vitest can

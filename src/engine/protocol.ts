@@ -1,5 +1,5 @@
 /**
- * (~620 lines: the whole wire format, every command and event type with its validator, in one file
+ * (~740 lines: the whole wire format, every command and event type with its validator, in one file
  * so both sides of postMessage read the same contract; no logic beyond validation.)
  *
  * Messages between the main thread (engine/client.ts) and the engine worker (engine.worker.ts).

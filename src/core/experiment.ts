@@ -23,7 +23,7 @@ import { addHead, buildNet, cloneNet, countParams, disposeNet, type Net } from '
 import { TRAINING_DEFAULTS } from './trainingDefaults';
 import {
   computeFisher, evaluateAccuracy, ewcParameters, plainForward, trainFinetune, trainJoint, trainSource, DEFAULT_STAGE_OPTIONS,
-  type EwcMemory, type FinetuneOptions, type FisherKind, type StageOptions, type StageProgress,
+  type BaselineBatchNorm, type EwcMemory, type FinetuneOptions, type FisherKind, type StageOptions, type StageProgress,
 } from './train';
 import type { TaskData } from './types';
 
@@ -62,6 +62,12 @@ export interface ExperimentOptions {
    * how much fine-tuning forgets (docs/CROSSCHECK.md, "The fine-tuning gap").
    */
   init: InitScheme;
+  /**
+   * BN statistics of the FT, LwF and EWC baselines while they train the trunk (train.ts
+   * `BaselineBatchNorm`): 'batch' (default; the source's statistics drift) or 'frozen-source' (kept,
+   * as ResCL keeps BN_s). ResCL's own fine-tune (stage 2) always uses 'batch'.
+   */
+  baselineBatchNorm: BaselineBatchNorm;
 }
 
 export const DEFAULT_EXPERIMENT_OPTIONS: ExperimentOptions = {
@@ -78,6 +84,7 @@ export const DEFAULT_EXPERIMENT_OPTIONS: ExperimentOptions = {
   budget: 'equal',
   jointInit: 'source',
   init: 'he',
+  baselineBatchNorm: 'batch',
 };
 
 /** What a finished method run reports. `net` is its final network (the caller owns it). */
@@ -232,7 +239,11 @@ export class Experiment implements ChainContext {
   }
 
   finetuneOptionsFor(method: MethodName, k: number): FinetuneOptions {
-    return { ...this.stageOptionsFor(method, k), headWarmupSteps: this.options.headWarmupSteps };
+    const baseline = method === 'ft' || method === 'lwf' || method === 'ewc';
+    return {
+      ...this.stageOptionsFor(method, k), headWarmupSteps: this.options.headWarmupSteps,
+      batchNorm: baseline ? this.options.baselineBatchNorm : 'batch',
+    };
   }
 
   /**
@@ -274,10 +285,12 @@ export class Experiment implements ChainContext {
    * under `budget: 'stage'`).
    */
   async *finetuned(prev: Net, k: number, method: MethodName, knob: number | null): AsyncGenerator<ExperimentEvent, Net, undefined> {
-    const cacheable = k === 1 && prev === this.source && this.budgetFactor(method) === 1;
+    const options = this.finetuneOptionsFor(method, k);
+    // shared only between fine-tunes that train alike (ResCL's stage 2 always uses batch statistics)
+    const cacheable = k === 1 && prev === this.source && this.budgetFactor(method) === 1 && options.batchNorm === 'batch';
     if (cacheable && this.firstFinetuned) return cloneNet(this.firstFinetuned);
     const net = this.withNewHead(prev, k);
-    yield* trainOwned(net, trainFinetune(net, this.tasks[k].id, this.train[k], this.finetuneOptionsFor(method, k)),
+    yield* trainOwned(net, trainFinetune(net, this.tasks[k].id, this.train[k], options),
       (progress) => ({ type: 'progress', method, knob, taskIndex: k, progress }));
     if (cacheable) this.firstFinetuned = cloneNet(net);
     return net;

@@ -7,7 +7,7 @@ import { buildCombined, disposeCombinedAlphas } from './combine';
 import { crossEntropy, distillation } from './losses';
 import { addHead, buildNet, cloneNet, disposeNet } from './nets';
 import {
-  computeFisher, evaluateAccuracy, plainForward, runToEnd, trainCombined, trainEwc, trainFeatureExtraction,
+  computeFisher, evaluateAccuracy, ewcParameters, plainForward, runToEnd, trainCombined, trainEwc, trainFeatureExtraction,
   trainFinetune, trainJoint, trainLwf, trainSource, type StageOptions, type StageProgress,
 } from './train';
 
@@ -82,6 +82,41 @@ describe('training stages', () => {
     expect(Math.max(...Array.from(mean).map(Math.abs))).toBeGreaterThan(0);
     disposeNet(net);
     disposeResident(data);
+  });
+
+  it('baseline BN statistics: fine-tune, LwF, EWC keep the source\'s running statistics with \'frozen-source\' (γ, β and kernels still train) and move them with \'batch\'', async () => {
+    const a = makeResident(taskA.train);
+    const b = makeResident(taskB.train);
+    const source = buildNet('conv4', 1, 0.125);
+    addHead(source, 'a', 4, 1);
+    await runToEnd(trainSource(source, 'a', a, { ...opts, batchSize: 16, maxSteps: 2 }));
+    const stats = (n: typeof source) => [...n.units.values()].flatMap((u) => (u.bn ? [...u.bn.movingMean.dataSync(), ...u.bn.movingVariance.dataSync()] : []));
+    const trained = (n: typeof source) => [...n.units.values()].flatMap((u) => [...u.kernel!.dataSync(), ...(u.bn ? u.bn.gamma.dataSync() : [])]);
+    const sourceStats = stats(source);
+    const sourceWeights = trained(source);
+    const small = { ...opts, batchSize: 16, maxSteps: 3, headWarmupSteps: 0 };
+    const fisher = computeFisher(source, 'a', a, 4, 1);
+    const anchors = ewcParameters(source).map((v) => v.clone());
+    for (const batchNorm of ['frozen-source', 'batch'] as const) {
+      const runs: [string, (net: typeof source) => AsyncGenerator<StageProgress, void, undefined>][] = [
+        ['ft', (net) => trainFinetune(net, 'b', b, { ...small, batchNorm })],
+        ['lwf', (net) => trainLwf(net, 'b', b, { ...small, batchNorm, lambdaOld: 1 })],
+        ['ewc', (net) => trainEwc(net, 'b', b, { fisher, anchors }, { ...small, batchNorm, lambdaEwc: 10 })],
+      ];
+      for (const [name, train] of runs) {
+        const net = cloneNet(source);
+        addHead(net, 'b', 3, 2);
+        await runToEnd(train(net));
+        const moved = stats(net).some((x, i) => x !== sourceStats[i]);
+        expect(moved, `${name} ${batchNorm}: running statistics ${moved ? 'moved' : 'kept'}`).toBe(batchNorm === 'batch');
+        expect(trained(net).some((x, i) => x !== sourceWeights[i]), `${name} ${batchNorm}: kernels and γ train`).toBe(true);
+        disposeNet(net);
+      }
+    }
+    tf.dispose([...fisher, ...anchors]);
+    disposeNet(source);
+    disposeResident(a);
+    disposeResident(b);
   });
 
   it('every stage and baseline runs a full pipeline without leaking tensors', async () => {

@@ -255,7 +255,7 @@ function plainFeatures(net: Net, x: tf.Tensor4D, training: boolean, updates: Bat
  * `net` must already have the task's head.
  */
 export function trainSource(net: Net, taskId: string, data: ResidentDataset, options: StageOptions): AsyncGenerator<StageProgress, void, undefined> {
-  return trainPlain('source', net, taskId, data, options, trunkTrainableVariables(net).concat(headVariables(net.heads)), 0);
+  return trainPlain('source', net, taskId, data, options, trunkTrainableVariables(net).concat(headVariables(net.heads)), 0, true);
 }
 
 function headVariables(heads: readonly HeadParams[]): tf.Variable[] {
@@ -264,7 +264,7 @@ function headVariables(heads: readonly HeadParams[]): tf.Variable[] {
 
 function trainPlain(
   stage: StageName, net: Net, taskId: string, data: ResidentDataset, options: StageOptions,
-  variables: tf.Variable[], warmupSteps: number,
+  variables: tf.Variable[], warmupSteps: number, batchStatistics: boolean,
 ): AsyncGenerator<StageProgress, void, undefined> {
   const head = net.heads[headIndex(net, taskId)];
   const trunkTrains = variables.some((v) => trunkTrainableVariables(net).includes(v));
@@ -274,7 +274,7 @@ function trainPlain(
     warmupSteps, warmupVariables: [head.kernel, head.bias],
     decayed: decayedVariables(net, [head]),
     loss: (b, updates, phase) => {
-      const training = trunkTrains && phase === 'main';
+      const training = batchStatistics && trunkTrains && phase === 'main';
       return crossEntropy(applyHead(head, plainFeatures(net, b.x, training, updates)), b.y);
     },
   });
@@ -284,7 +284,19 @@ function trainPlain(
 export interface FinetuneOptions extends StageOptions {
   /** steps during which only the new head trains (lab choice, as LwF does); at most a tenth of the stage */
   headWarmupSteps: number;
+  /** BN statistics while the trunk trains (fine-tune, LwF, EWC; default 'batch'; `BaselineBatchNorm`) */
+  batchNorm?: BaselineBatchNorm;
 }
+
+/**
+ * BN statistics of a plain network while it trains on a new task (fine-tuning, LwF, EWC):
+ * 'batch': training mode, normalised with each batch's moments, running statistics updated (the
+ *          source task's statistics drift toward the new task's);
+ * 'frozen-source': inference mode, normalised with the source's running statistics, never updated
+ *          (γ and β still train), as ResCL's BN_s is frozen: a baseline then keeps the source's
+ *          statistics for the same reason ResCL does, not for a reason that is ResCL's alone.
+ */
+export type BaselineBatchNorm = 'batch' | 'frozen-source';
 
 /**
  * Stage 2, fine-tune: net_t (a copy of net_s with a new head for `taskId`) trains on the new task with
@@ -294,7 +306,7 @@ export interface FinetuneOptions extends StageOptions {
  */
 export function trainFinetune(target: Net, taskId: string, data: ResidentDataset, options: FinetuneOptions): AsyncGenerator<StageProgress, void, undefined> {
   const head = target.heads[headIndex(target, taskId)];
-  return trainPlain('finetune', target, taskId, data, options, trunkTrainableVariables(target).concat([head.kernel, head.bias]), options.headWarmupSteps);
+  return trainPlain('finetune', target, taskId, data, options, trunkTrainableVariables(target).concat([head.kernel, head.bias]), options.headWarmupSteps, options.batchNorm !== 'frozen-source');
 }
 
 /**
@@ -303,7 +315,7 @@ export function trainFinetune(target: Net, taskId: string, data: ResidentDataset
  */
 export function trainFeatureExtraction(net: Net, taskId: string, data: ResidentDataset, options: StageOptions): AsyncGenerator<StageProgress, void, undefined> {
   const head = net.heads[headIndex(net, taskId)];
-  return trainPlain('fe', net, taskId, data, options, [head.kernel, head.bias], 0);
+  return trainPlain('fe', net, taskId, data, options, [head.kernel, head.bias], 0, true);
 }
 
 /** Options of the combined stage. */
@@ -409,7 +421,7 @@ export async function* trainLwf(net: Net, taskId: string, data: ResidentDataset,
       warmupSteps: options.headWarmupSteps, warmupVariables: [head.kernel, head.bias],
       decayed: decayedVariables(net),
       loss: (b, updates, phase) => {
-        const f = plainFeatures(net, b.x, phase === 'main', updates);
+        const f = plainFeatures(net, b.x, phase === 'main' && options.batchNorm !== 'frozen-source', updates);
         const terms: tf.Scalar[] = [crossEntropy(applyHead(head, f), b.y)];
         oldIndices.forEach((h, i) => terms.push(tf.mul(distillation(tf.gather(recorded[i], b.indices), applyHead(net.heads[h], f)), options.lambdaOld)));
         return sumAll(terms);
@@ -508,7 +520,7 @@ export function trainEwc(net: Net, taskId: string, data: ResidentDataset, memory
     warmupSteps: options.headWarmupSteps, warmupVariables: [head.kernel, head.bias],
     decayed: decayedVariables(net, [head]),
     loss: (b, updates, phase) => {
-      const logits = applyHead(head, plainFeatures(net, b.x, phase === 'main', updates));
+      const logits = applyHead(head, plainFeatures(net, b.x, phase === 'main' && options.batchNorm !== 'frozen-source', updates));
       return tf.add(crossEntropy(logits, b.y), ewcPenalty(params, memory.anchors, memory.fisher, options.lambdaEwc)) as tf.Scalar;
     },
   });

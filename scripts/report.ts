@@ -36,7 +36,10 @@ export interface ReproResults {
   backend: string;
   settings: Record<string, unknown>;
   tasks: { id: string; name: string; numClasses: number }[];
+  /** mean over seeds of the source network's test accuracy */
   sourceAccuracy: number;
+  /** per seed (absent in older results) */
+  sourceAccuracyBySeed?: Record<number, number>;
   runs: ReproRun[];
   criteria: Partial<Record<MethodName, Criteria>>;
   /** how τ was chosen */
@@ -48,7 +51,7 @@ export interface ReproResults {
   aggregate?: { points: AggregatePoint[]; criteria: AggregateCriteria[] };
   /** FWT's single-task reference accuracies per seed (index = task) */
   scratch?: Record<number, (number | null)[]>;
-  /** wall-clock seconds of the whole study */
+  /** wall-clock seconds of the whole study (of a merged study: the sum over its parts) */
   seconds?: number;
 }
 

@@ -8,8 +8,6 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Experiment, type ExperimentEvent, type RunResult } from '../src/core/experiment';
-import { metricSuite } from '../src/core/metricSuite';
-import { aggregateCriteria, aggregatePoints, meanSd } from '../src/core/seeds';
 import type { BaselineBatchNorm, FisherKind, StageProgress } from '../src/core/train';
 import { BUDGETS, isMethodName, isNetKind, METHOD_KNOBS, type Budget, METHOD_NAMES, NET_KINDS, type MethodName } from '../src/core/names';
 import { disposeNet } from '../src/core/nets';
@@ -21,6 +19,7 @@ import { loadScenarioTasks } from '../src/data/scenarioNode';
 import { useBackend, type ScriptBackend } from './backend';
 import { parseFlags, parseNumberList, UsageError } from './cli';
 import { criteriaRows, markdownReport, resultsRows, textTable, tradeoffSvg, type ReproResults, type ReproRun } from './report';
+import { assembleResults, mergeResults, MergeError } from './studyResults';
 
 const BUNDLED = SCENARIO_IDS.filter((s) => s !== 'custom');
 /** The study settings (src/core/trainingDefaults.ts): repro's defaults and docs/RESULTS.md's. */
@@ -42,6 +41,8 @@ const USAGE = `usage: npm run repro -- [flags]
   --backend <cpu|wasm|webgpu> (default cpu; wasm, with the lab's kernels from src/kernels, trains every net, convnets included)
   --out <dir> (default repro-out/<scenario>-<net>)
   --render <dir>   only rewrite <dir>/report.md and tradeoff.svg from <dir>/results.json
+  --merge <dir,dir,...>   merge studies of one plan run with different seeds (e.g. one process per
+                   --seed) into --out (required) as if --seeds had run them all: mean ± sd, criteria
 Defaults are the study settings of src/core/trainingDefaults.ts (docs/RESULTS.md); weight decay ${D.weightDecay}, head warm-up ${D.headWarmupSteps} steps.
 Default knobs: ${Object.entries(METHOD_KNOBS).filter(([, k]) => k).map(([m, k]) => `${m} ${k?.knob} ∈ {${k?.defaults.join(', ')}}`).join('; ')}.`;
 
@@ -77,7 +78,32 @@ async function main(): Promise<void> {
     backend: { kind: 'choice', choices: ['cpu', 'wasm', 'webgpu'], default: 'cpu' },
     out: { kind: 'optional-string' },
     render: { kind: 'optional-string' },
+    merge: { kind: 'optional-string' },
   }, USAGE);
+  if (flags.merge !== undefined) {
+    const out = flags.out as string | undefined;
+    if (out === undefined) throw new UsageError('--merge: say where the merged study goes with --out <dir>', USAGE);
+    const dirs = (flags.merge as string).split(',').map((d) => d.trim()).filter(Boolean);
+    const studies = dirs.map((dir) => {
+      const file = path.join(dir, 'results.json');
+      try {
+        return JSON.parse(readFileSync(file, 'utf8')) as ReproResults;
+      } catch (e) {
+        throw new UsageError(`--merge: cannot read ${file}: ${e instanceof Error ? e.message : String(e)}`, USAGE);
+      }
+    });
+    mkdirSync(out, { recursive: true });
+    let merged: ReproResults;
+    try {
+      merged = mergeResults(studies, (i, modelDir) => path.relative(out, path.join(dirs[i], modelDir)));
+    } catch (e) {
+      if (e instanceof MergeError) throw new UsageError(`--merge: ${e.message}`, USAGE);
+      throw e;
+    }
+    writeStudy(merged, out);
+    console.log(`\nmerged ${dirs.length} studies (seeds ${merged.seeds?.join(', ')}) into ${out}/results.json, report.md, tradeoff.svg`);
+    return;
+  }
   if (flags.render !== undefined) {
     const dir = flags.render as string;
     writeReports(JSON.parse(readFileSync(path.join(dir, 'results.json'), 'utf8')) as ReproResults, dir);
@@ -113,7 +139,7 @@ async function main(): Promise<void> {
   const stageOf = (seed: number) => ({ epochs: flags.epochs as number, batchSize: flags.batch as number, learningRate: flags.lr as number, weightDecay: D.weightDecay, seed, reportIntervalMs: 100 });
   const runs: ReproRun[] = [];
   const scratch: Record<number, (number | null)[]> = {};
-  const sourceAccuracies: number[] = [];
+  const sourceAccuracyBySeed: Record<number, number> = {};
   const started = performance.now();
   let taskInfo: ReproResults['tasks'] = [];
   let headWarmupSteps = 0;
@@ -167,35 +193,28 @@ async function main(): Promise<void> {
         scratch[seed].push(step.value);
       }
     }
-    sourceAccuracies.push(exp.sourceTestAccuracy);
+    sourceAccuracyBySeed[seed] = exp.sourceTestAccuracy;
     exp.dispose();
   }
-  for (const run of runs) run.metrics = metricSuite(run.accMatrix, scratch[run.seed ?? seeds[0]]);
-  const perSeed = seeds.map((seed) => runs.filter((r) => r.seed === seed).map((r) => ({ method: r.method, knob: r.knob, source: r.source, target: r.target, average: r.average })));
-  const aggregateCrit = aggregateCriteria(perSeed);
-  const tau = aggregateCrit[0]?.tau ?? NaN;
-  const criteria: ReproResults['criteria'] = {};
-  for (const c of aggregateCrit) criteria[c.method as MethodName] = { maxAvgAcc: c.maxAvgAcc.mean, tau: c.tau, srcAccAtTau: c.unreachableSeeds ? null : c.srcAccAtTau.mean };
-  const results: ReproResults = {
-    scenario, net, seed: seeds[0], seeds, budget, backend,
+  const results = assembleResults({
+    scenario, net, backend, budget, seeds, tasks: taskInfo, runs, scratch, sourceAccuracyBySeed,
     settings: { epochs: flags.epochs, trainLimit: flags['train-limit'], testLimit: flags['test-limit'], batch: flags.batch, lr: flags.lr, alphaLr: flags['alpha-lr'], weightDecay: D.weightDecay, headWarmupSteps, fisher: flags.fisher, fisherSamples: flags['fisher-samples'], budget, jointInit: flags['joint-init'], init: flags.init, baselineBatchNorm: flags['baseline-bn'] },
-    tasks: taskInfo,
-    sourceAccuracy: meanSd(sourceAccuracies).mean,
-    runs, criteria,
-    aggregate: { points: aggregatePoints(perSeed), criteria: aggregateCrit },
-    scratch,
-    tauRule: `fine-tuning's target accuracy${seeds.length > 1 ? ` (mean over ${seeds.length} seeds)` : ''} − 1 point = ${(100 * tau).toFixed(1)}%`,
     seconds: Math.round((performance.now() - started) / 1000),
-  };
-  writeFileSync(path.join(out, 'results.json'), JSON.stringify(results, null, 2));
-  writeReports(results, out);
+  });
+  writeStudy(results, out);
+  console.log(`\nwrote ${out}/results.json, report.md, tradeoff.svg (total ${formatMs(performance.now() - started)})`);
+}
+
+/** Writes results.json, report.md and tradeoff.svg into `dir` and prints the two tables. */
+function writeStudy(results: ReproResults, dir: string): void {
+  writeFileSync(path.join(dir, 'results.json'), JSON.stringify(results, null, 2));
+  writeReports(results, dir);
   const res = resultsRows(results);
   const cri = criteriaRows(results);
   console.log(`\nsource accuracy ${(100 * results.sourceAccuracy).toFixed(1)}%; accuracies in % on full test splits\n`);
   console.log(textTable(res.header, res.rows));
   console.log(`\ncriteria (τ = ${results.tauRule})\n`);
   console.log(textTable(cri.header, cri.rows));
-  console.log(`\nwrote ${out}/results.json, report.md, tradeoff.svg (total ${formatMs(performance.now() - started)})`);
 }
 
 function writeReports(results: ReproResults, dir: string): void {

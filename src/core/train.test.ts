@@ -117,7 +117,7 @@ describe('training stages', () => {
     disposeNet(source);
     disposeResident(a);
     disposeResident(b);
-  });
+  }, 120_000); // conv4 on the cpu backend: ~15 s alone
 
   it('every stage and baseline runs a full pipeline without leaking tensors', async () => {
     const a = makeResident(taskA.train);
@@ -163,7 +163,7 @@ describe('training stages', () => {
     disposeNet(source);
     disposeResident(a);
     disposeResident(b);
-  });
+  }, 240_000); // six stages on the cpu backend: ~55 s alone on a 2-core machine, more under load
 
   it('feature extraction keeps the source trunk exactly', async () => {
     const a = makeResident(taskA.train);

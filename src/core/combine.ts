@@ -90,12 +90,13 @@ function branchOutput(u: UnitParams, x: tf.Tensor, bnTraining: boolean, updates:
 }
 
 /**
- * The combination of one unit: (1 + α_s) ⊙ unit_s(x) + α_t ⊙ unit_t(x).
+ * The combination of one unit: (1 + α_s) ⊙ unit_s(x) + α_t ⊙ unit_t(x), then ReLU when `relu`
+ * (the topology's own ReLU, fused into the combination kernel where the backend has it).
  * x: [N, H, W, Cin] or [N, Cin]; result: [N, H', W', C] or [N, C].
  */
 export function combineUnit(
   c: CombinedNet, unitId: string, x: tf.Tensor,
-  targetBatchNorm: TargetBatchNormMode = 'inference', updates: BatchNormUpdate[] = [],
+  targetBatchNorm: TargetBatchNormMode = 'inference', updates: BatchNormUpdate[] = [], relu = false,
 ): tf.Tensor {
   const us = c.source.units.get(unitId);
   const ut = c.target.units.get(unitId);
@@ -105,14 +106,20 @@ export function combineUnit(
   // θ_s and BN_s are frozen in the combination stage: no gradient for the source BN's γ, β.
   const zs = branchOutput(us, x, false, updates, true);
   const zt = branchOutput(ut, x, targetBatchNorm === 'train', updates, false);
-  // one forward and four backward programs where the backend has the kernels (combineKernel.ts)
-  if (hasCombineKernels() && zs.dtype === 'float32' && zt.dtype === 'float32') return combineKernels(zs, zt, as, at);
-  return tf.add(tf.mul(tf.add(as, 1), zs), tf.mul(at, zt));
+  // one forward program and one per needed gradient where the backend has the kernels (combineKernel.ts)
+  if (hasCombineKernels() && zs.dtype === 'float32' && zt.dtype === 'float32') return combineKernels(zs, zt, as, at, relu);
+  const y = tf.add(tf.mul(tf.add(as, 1), zs), tf.mul(at, zt));
+  return relu ? tf.relu(y) : y;
 }
 
-/** Unit evaluator of net_c, for `runTopology`. */
+/**
+ * Unit evaluator of net_c, for `runTopology`; its `withRelu` fuses the topology's ReLU into the
+ * combination kernel where the backend has it (else null: the topology applies tf.relu).
+ */
 export function combinedUnitEvaluator(c: CombinedNet, targetBatchNorm: TargetBatchNormMode = 'inference', updates: BatchNormUpdate[] = []): UnitEvaluator {
-  return (unitId, x) => combineUnit(c, unitId, x, targetBatchNorm, updates);
+  const evaluate: UnitEvaluator = (unitId, x) => combineUnit(c, unitId, x, targetBatchNorm, updates);
+  evaluate.withRelu = (unitId, x) => (hasCombineKernels() ? combineUnit(c, unitId, x, targetBatchNorm, updates, true) : null);
+  return evaluate;
 }
 
 /**

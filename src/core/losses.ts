@@ -8,26 +8,34 @@ import * as tf from '@tensorflow/tfjs';
 export const KD_TEMPERATURE = 2;
 
 /**
- * Name of the fused softmax cross-entropy kernel (tf.registerKernel; src/kernels registers it on
- * webgpu). Inputs `{ logits [N, K] float32, labels [N] int32 }`, no attrs; outputs
- * `[loss [] = −(1/N) Σ_r log softmax(z_r)[y_r], ∂loss/∂logits [N, K] = (softmax(z) − onehot(y)) / N]`.
- * Where it is not registered `crossEntropy` runs `crossEntropyComposite`.
+ * Names of the fused softmax cross-entropy kernels (tf.registerKernel; src/kernels registers them on
+ * webgpu). The loss: inputs `{ logits z [N, K] float32, labels y [N] int32 }`, no attrs; output
+ * `[loss [] = −(1/N) Σ_r log softmax(z_r)[y_r]]`. Its gradient (registered below, so tfjs runs it
+ * only in a backward pass): inputs `{ dy [] float32, logits, labels }`; output
+ * `[∂loss/∂z [N, K] = dy · (softmax(z) − onehot(y)) / N]`.
+ * Where they are not registered `crossEntropy` runs `crossEntropyComposite`.
  */
 export const SOFTMAX_CROSS_ENTROPY_KERNEL = 'ResclSoftmaxCrossEntropy';
+export const SOFTMAX_CROSS_ENTROPY_GRAD_KERNEL = 'ResclSoftmaxCrossEntropyGrad';
+
+tf.registerGradient({
+  kernelName: SOFTMAX_CROSS_ENTROPY_KERNEL,
+  inputsToSave: ['logits', 'labels'],
+  gradFunc: (dy, saved) => ({
+    logits: () => tf.engine().runKernel(SOFTMAX_CROSS_ENTROPY_GRAD_KERNEL, { dy: dy as tf.Tensor, logits: saved[0], labels: saved[1] }, {}) as tf.Tensor,
+  }),
+});
+
+const hasKernels = (...names: string[]) => names.every((name) => !!tf.getKernel(name, tf.getBackend()));
 
 /**
  * Cross-entropy: mean over the batch of −log softmax(z)[y]. logits [N, K], labels int32 [N].
- * Through `SOFTMAX_CROSS_ENTROPY_KERNEL` where the backend has it (the gradient comes with the
- * forward: backward is one multiply by the incoming scalar), else `crossEntropyComposite`.
+ * Through `SOFTMAX_CROSS_ENTROPY_KERNEL` where the backend has it (one program forward, one
+ * backward), else `crossEntropyComposite`.
  */
 export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
-  if (!tf.getKernel(SOFTMAX_CROSS_ENTROPY_KERNEL, tf.getBackend())) return crossEntropyComposite(logits, labels);
-  const op = tf.customGrad((z: tf.Tensor | tf.GradSaveFunc, save: tf.Tensor | tf.GradSaveFunc) => {
-    const [loss, dz] = tf.engine().runKernel(SOFTMAX_CROSS_ENTROPY_KERNEL, { logits: z as tf.Tensor, labels }, {}) as tf.Tensor[];
-    (save as tf.GradSaveFunc)([dz]);
-    return { value: loss, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, saved[0]) };
-  });
-  return op(logits) as tf.Scalar;
+  if (!hasKernels(SOFTMAX_CROSS_ENTROPY_KERNEL, SOFTMAX_CROSS_ENTROPY_GRAD_KERNEL)) return crossEntropyComposite(logits, labels);
+  return tf.engine().runKernel(SOFTMAX_CROSS_ENTROPY_KERNEL, { logits, labels }, {}) as tf.Scalar;
 }
 
 /** Cross-entropy from tfjs ops (logSoftmax, oneHot, ...), differentiated by tfjs's autodiff. */
@@ -38,26 +46,32 @@ export function crossEntropyComposite(logits: tf.Tensor2D, labels: tf.Tensor1D):
 }
 
 /**
- * Name of the fused distillation kernel (src/kernels registers it on webgpu). Inputs
- * `{ teacher ŷ [N, K] float32, student z [N, K] float32 }`, attrs `{ temperature T }`; outputs
- * `[KD [] = T² · (1/N) Σ_r Σ_k q_rk (log q_rk − log p_rk), ∂KD/∂z [N, K] = (T/N) · (p − q)]` with
- * q = softmax(ŷ/T), p = softmax(z/T). Where it is not registered `distillation` runs the composite.
+ * Names of the fused distillation kernels (src/kernels registers them on webgpu). The loss: inputs
+ * `{ teacher ŷ [N, K] float32, student z [N, K] float32 }`, attrs `{ temperature T }`; output
+ * `[KD [] = T² · (1/N) Σ_r Σ_k q_rk (log q_rk − log p_rk)]` with q = softmax(ŷ/T), p = softmax(z/T).
+ * Its gradient in z (registered below; ŷ is a constant: recorded teacher logits): inputs
+ * `{ dy [] float32, teacher, student }`, same attrs; output `[∂KD/∂z [N, K] = dy · (T/N) · (p − q)]`.
+ * Where they are not registered `distillation` runs the composite.
  */
 export const DISTILLATION_KERNEL = 'ResclDistillation';
+export const DISTILLATION_GRAD_KERNEL = 'ResclDistillationGrad';
+
+tf.registerGradient({
+  kernelName: DISTILLATION_KERNEL,
+  inputsToSave: ['teacher', 'student'],
+  gradFunc: (dy, saved, attrs) => ({
+    student: () => tf.engine().runKernel(DISTILLATION_GRAD_KERNEL, { dy: dy as tf.Tensor, teacher: saved[0], student: saved[1] }, attrs) as tf.Tensor,
+  }),
+});
 
 /**
  * Knowledge distillation KD(ŷ, z) = T² · KL(softmax(ŷ/T) ‖ softmax(z/T)), mean over the batch.
  * teacherLogits ŷ [N, K] (constant), studentLogits z [N, K]. Through `DISTILLATION_KERNEL` where
- * the backend has it (the gradient comes with the forward), else `distillationComposite`.
+ * the backend has it (one program forward, one backward), else `distillationComposite`.
  */
 export function distillation(teacherLogits: tf.Tensor2D, studentLogits: tf.Tensor2D, temperature = KD_TEMPERATURE): tf.Scalar {
-  if (!tf.getKernel(DISTILLATION_KERNEL, tf.getBackend())) return distillationComposite(teacherLogits, studentLogits, temperature);
-  const op = tf.customGrad((z: tf.Tensor | tf.GradSaveFunc, save: tf.Tensor | tf.GradSaveFunc) => {
-    const [loss, dz] = tf.engine().runKernel(DISTILLATION_KERNEL, { teacher: teacherLogits, student: z as tf.Tensor }, { temperature }) as tf.Tensor[];
-    (save as tf.GradSaveFunc)([dz]);
-    return { value: loss, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, saved[0]) };
-  });
-  return op(studentLogits) as tf.Scalar;
+  if (!hasKernels(DISTILLATION_KERNEL, DISTILLATION_GRAD_KERNEL)) return distillationComposite(teacherLogits, studentLogits, temperature);
+  return tf.engine().runKernel(DISTILLATION_KERNEL, { teacher: teacherLogits, student: studentLogits }, { temperature }) as tf.Scalar;
 }
 
 /** Distillation from tfjs ops (logSoftmax, exp, ...), differentiated by tfjs's autodiff. */
@@ -83,30 +97,37 @@ export function l1(tensors: readonly tf.Tensor[]): tf.Scalar {
  */
 export const SCALED_POWER_SUM_KERNEL = 'ResclScaledPowerSum';
 
-function scaledPowerSum(tensors: readonly tf.Tensor[], scale: number, power: 1 | 2): tf.Scalar {
+/** base + scale · Σ|x|^p through the kernel (inputs x0.., `base` when given). */
+function scaledPowerSum(tensors: readonly tf.Tensor[], scale: number, power: 1 | 2, base?: tf.Scalar): tf.Scalar {
   const inputs: tf.NamedTensorMap = {};
   tensors.forEach((t, i) => { inputs[`x${i}`] = t; });
-  return tf.engine().runKernel(SCALED_POWER_SUM_KERNEL, inputs, { count: tensors.length, scale, power }) as tf.Scalar;
+  if (base) inputs.base = base;
+  return tf.engine().runKernel(SCALED_POWER_SUM_KERNEL, inputs, { count: tensors.length, scale, power, hasBase: !!base }) as tf.Scalar;
+}
+
+/** `base` + `term`, or just `term` without a base. */
+const plus = (base: tf.Scalar | undefined, term: tf.Scalar): tf.Scalar => (base ? tf.add(base, term) as tf.Scalar : term);
+
+/**
+ * The value of `weightDecay(tensors, λ_dec)` = (λ_dec / 2) Σ‖θ‖², plus `base` when given (a loss
+ * being reported), whose decay gradient the optimiser adds itself (`NamedGradient.decay`); not
+ * differentiable where the kernel runs (call it outside the gradient tape). Through
+ * SCALED_POWER_SUM_KERNEL where registered (base included: one program).
+ */
+export function weightDecayValue(tensors: readonly tf.Tensor[], lambdaDecay: number, base?: tf.Scalar): tf.Scalar {
+  if (lambdaDecay === 0 || tensors.length === 0 || !canFoldPenalties()) return plus(base, weightDecay(tensors, lambdaDecay));
+  return scaledPowerSum(tensors, lambdaDecay / 2, 2, base);
 }
 
 /**
- * The value of `weightDecay(tensors, λ_dec)` = (λ_dec / 2) Σ‖θ‖², for reporting a loss whose decay
- * gradient the optimiser adds itself (`NamedGradient.decay`); not differentiable where the kernel
- * runs (call it outside the gradient tape). Through SCALED_SUM_OF_SQUARES_KERNEL where registered.
+ * The value of λ·‖α‖₁ (`tf.mul(l1(tensors), λ)`), plus `base` when given, for reporting a loss whose
+ * L1 gradient λ·step(α) (tfjs's: +λ where α > 0, else −λ) the optimiser adds itself
+ * (`NamedGradient.l1`); not differentiable where the kernel runs. Through SCALED_POWER_SUM_KERNEL
+ * where registered.
  */
-export function weightDecayValue(tensors: readonly tf.Tensor[], lambdaDecay: number): tf.Scalar {
-  if (lambdaDecay === 0 || tensors.length === 0 || !canFoldPenalties()) return weightDecay(tensors, lambdaDecay);
-  return scaledPowerSum(tensors, lambdaDecay / 2, 2);
-}
-
-/**
- * The value of λ·‖α‖₁ (`tf.mul(l1(tensors), λ)`), for reporting a loss whose L1 gradient
- * λ·step(α) (tfjs's: +λ where α > 0, else −λ) the optimiser adds itself (`NamedGradient.l1`); not
- * differentiable where the kernel runs. Through SCALED_POWER_SUM_KERNEL where registered.
- */
-export function l1Value(tensors: readonly tf.Tensor[], lambda: number): tf.Scalar {
-  if (lambda === 0 || tensors.length === 0 || !canFoldPenalties()) return tf.mul(l1(tensors), lambda);
-  return scaledPowerSum(tensors, lambda, 1);
+export function l1Value(tensors: readonly tf.Tensor[], lambda: number, base?: tf.Scalar): tf.Scalar {
+  if (lambda === 0 || tensors.length === 0 || !canFoldPenalties()) return plus(base, tf.mul(l1(tensors), lambda) as tf.Scalar);
+  return scaledPowerSum(tensors, lambda, 1, base);
 }
 
 /**

@@ -22,7 +22,7 @@ import {
   batchNormInferenceGradKernel, batchNormTrainingKernels, hasBatchNormInferenceGradKernel, hasBatchNormTrainingKernels,
   hasMovingAverageKernel, movingAverageKernel,
 } from './batchNormKernel';
-import { denseReluKernels, hasDenseReluKernels } from './denseKernel';
+import { denseKernel, denseReluKernels, hasDenseKernel, hasDenseReluKernels } from './denseKernel';
 import { bias as initBias, headKernel, trunkKernel, type InitScheme } from './init';
 import type { NetKind } from './names';
 import { IMAGE_SIZE } from './types';
@@ -327,6 +327,7 @@ export function countParams(net: Net): number {
 
 /** The linear part of a unit: op(x) + b, with x [N,H,W,Cin] (conv) or [N,Cin] (dense, affine on any rank). */
 export function applyUnitLinear(u: UnitParams, x: tf.Tensor): tf.Tensor {
+  if (u.spec.op === 'dense' && u.kernel && u.bias) return dense(x, u.kernel, u.bias);
   let z: tf.Tensor;
   switch (u.spec.op) {
     case 'conv':
@@ -488,18 +489,14 @@ export function plainUnitEvaluator(net: Net, training = false, pendingUpdates: B
  * output; the topology applies ReLU, pooling, flatten and residual additions.
  */
 export function runTopology(topology: readonly TopologyNode[], x: tf.Tensor, evalUnit: UnitEvaluator): tf.Tensor2D {
+  // relu(unit(h)), fused into one op where the evaluator can
+  const unitRelu = (unit: string, h: tf.Tensor) => evalUnit.withRelu?.(unit, h) ?? tf.relu(evalUnit(unit, h));
   let h = x;
   for (const node of topology) {
     switch (node.type) {
-      case 'unit': {
-        const fused = node.relu ? evalUnit.withRelu?.(node.unit, h) : null;
-        if (fused) h = fused;
-        else {
-          const z = evalUnit(node.unit, h);
-          h = node.relu ? tf.relu(z) : z;
-        }
+      case 'unit':
+        h = node.relu ? unitRelu(node.unit, h) : evalUnit(node.unit, h);
         break;
-      }
       case 'maxpool':
         h = tf.maxPool(h as tf.Tensor4D, 2, 2, 'valid');
         break;
@@ -510,8 +507,8 @@ export function runTopology(topology: readonly TopologyNode[], x: tf.Tensor, eva
         h = tf.mean(h, [1, 2]);
         break;
       case 'preactBlock': {
-        const u = tf.relu(evalUnit(node.preBN, h));
-        const inner = tf.relu(evalUnit(node.conv1, u));
+        const u = unitRelu(node.preBN, h);
+        const inner = unitRelu(node.conv1, u);
         const body = evalUnit(node.conv2, inner);
         h = tf.add(body, node.shortcut ? evalUnit(node.shortcut, u) : h);
         break;
@@ -521,9 +518,15 @@ export function runTopology(topology: readonly TopologyNode[], x: tf.Tensor, eva
   return h as tf.Tensor2D;
 }
 
+/** x · W + b: one fused op where the backend has it (denseKernel.ts), else matMul and add. */
+function dense(x: tf.Tensor, kernel: tf.Tensor, bias: tf.Tensor): tf.Tensor2D {
+  if (x.rank === 2 && x.dtype === 'float32' && hasDenseKernel()) return denseKernel(x as tf.Tensor2D, kernel as tf.Tensor2D, bias as tf.Tensor1D);
+  return tf.add(tf.matMul(x as tf.Tensor2D, kernel as tf.Tensor2D), bias);
+}
+
 /** Logits of one head: features [N, F] → [N, numClasses]. */
 export function applyHead(head: HeadParams, features: tf.Tensor2D): tf.Tensor2D {
-  return tf.add(tf.matMul(features, head.kernel as tf.Tensor2D), head.bias);
+  return dense(features, head.kernel, head.bias);
 }
 
 /**

@@ -176,8 +176,8 @@ async function* trainingLoop(cfg: LoopConfig): AsyncGenerator<StageProgress, voi
         const taped = tapedStep(indices, extraIndices, bnUpdates, phase, l1Weight, foldL1);
         // folded: the penalties' values, of θ before this step's update (their gradients are Adam's)
         let value = taped.value;
-        if (foldL1) value = tf.add(value, l1Value(cfg.l1!.variables, l1Weight));
-        if (foldDecay) value = tf.add(value, weightDecayValue(decayed, options.weightDecay));
+        if (foldL1) value = l1Value(cfg.l1!.variables, l1Weight, value);
+        if (foldDecay) value = weightDecayValue(decayed, options.weightDecay, value);
         return { value, grads: taped.grads };
       });
       // tfjs's Adam (createAdam's fallback) keeps its moments by position in the gradient list, so

@@ -1,27 +1,41 @@
 /**
  * The ResCL combination on webgpu (`COMBINE_KERNEL`, `COMBINE_GRAD_KERNEL`, math in
- * src/core/combineKernel.ts): forward 1 program, backward 4 (∂z_s, ∂z_t elementwise; ∂α_s, ∂α_t
- * one invocation per channel, compensated sums as in batchNorm.ts) instead of tfjs's ~4 forward
- * and ~8 backward kernels.
+ * src/core/combineKernel.ts): forward 1 program (ReLU included when asked), each gradient 1 program
+ * (∂z_s, ∂z_t elementwise; ∂α_s, ∂α_t one invocation per channel, compensated sums as in
+ * batchNorm.ts), the ReLU mask folded into each, instead of tfjs's ~4 forward and ~8 backward
+ * kernels plus ReLU's 1 forward and 2 backward.
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import type { CombineAttrs, CombineGradAttrs, CombineGradOutput } from '../core/combineKernel';
 import type { KernelArgs } from './compose';
 import { channelSum, flat, runFlat, type FlatUniform } from './flatProgram';
 
-const FORWARD_BODY = `
+const forwardBody = (relu: boolean) => `
         let c = index % uniforms.channels;
-        setOutputAtIndex(index, (alphaSource[c] + 1.0) * zs[index] + alphaTarget[c] * zt[index]);`;
-const DZS_BODY = `
+        let v = (alphaSource[c] + 1.0) * zs[index] + alphaTarget[c] * zt[index];
+        setOutputAtIndex(index, ${relu ? 'max(v, 0.0)' : 'v'});`;
+/** WGSL for g at element `i`: dy masked by ReLU's gate when the forward applied ReLU. */
+const gradAt = (i: string, relu: boolean) => (relu ? `select(0.0, dy[${i}], y[${i}] > 0.0)` : `dy[${i}]`);
+const GRAD_BODIES: Record<CombineGradOutput, (relu: boolean) => string> = {
+  zs: (relu) => `
         let c = index % uniforms.channels;
-        setOutputAtIndex(index, dy[index] * (alphaSource[c] + 1.0));`;
-const DZT_BODY = `
+        setOutputAtIndex(index, ${gradAt('index', relu)} * (alphaSource[c] + 1.0));`,
+  zt: (relu) => `
         let c = index % uniforms.channels;
-        setOutputAtIndex(index, dy[index] * alphaTarget[c]);`;
-const dAlphaBody = (z: string) => `
+        setOutputAtIndex(index, ${gradAt('index', relu)} * alphaTarget[c]);`,
+  alphaSource: (relu) => `
         let c = index;
-        ${channelSum(`dy[at] * ${z}[at]`)}
-        setOutputAtIndex(index, sum);`;
+        ${channelSum(`${gradAt('at', relu)} * zs[at]`)}
+        setOutputAtIndex(index, sum);`,
+  alphaTarget: (relu) => `
+        let c = index;
+        ${channelSum(`${gradAt('at', relu)} * zt[at]`)}
+        setOutputAtIndex(index, sum);`,
+};
+/** The inputs each gradient's program reads besides dy (and y under ReLU). */
+const GRAD_READS: Record<CombineGradOutput, 'alphaSource' | 'alphaTarget' | 'zs' | 'zt'> = { zs: 'alphaSource', zt: 'alphaTarget', alphaSource: 'zs', alphaTarget: 'zt' };
+const GRAD_KEYS: Record<CombineGradOutput, string> = { zs: 'resclCombineDzs', zt: 'resclCombineDzt', alphaSource: 'resclCombineDAlphaS', alphaTarget: 'resclCombineDAlphaT' };
 
 function check(z: tf.TensorInfo, tensors: tf.TensorInfo[], kernel: string): { channels: number; size: number; uniforms: FlatUniform[] } {
   const channels = z.shape[z.shape.length - 1];
@@ -32,30 +46,33 @@ function check(z: tf.TensorInfo, tensors: tf.TensorInfo[], kernel: string): { ch
   return { channels, size, uniforms: [{ name: 'channels', type: 'i32', value: channels }, { name: 'positions', type: 'i32', value: size / channels }] };
 }
 
-/** y = (1 + α_s) ⊙ z_s + α_t ⊙ z_t in one program. */
+/** y = (1 + α_s) ⊙ z_s + α_t ⊙ z_t, then ReLU when `relu`, in one program. */
 export function combineWebGPU(): tf.KernelFunc {
   return (raw) => {
     const args = raw as unknown as KernelArgs;
     const { zs, zt, alphaSource, alphaTarget } = args.inputs;
+    const { relu } = args.attrs as unknown as CombineAttrs;
     const { size, uniforms } = check(zs, [zs, zt, alphaSource, alphaTarget], 'ResclCombine');
     const backend = args.backend as unknown as WebGPUBackend;
-    const y = runFlat(backend, 'resclCombine', [['zs', flat(zs, size)], ['zt', flat(zt, size)], ['alphaSource', alphaSource], ['alphaTarget', alphaTarget]], uniforms, [size], FORWARD_BODY);
+    const y = runFlat(backend, relu ? 'resclCombineRelu' : 'resclCombine', [['zs', flat(zs, size)], ['zt', flat(zt, size)], ['alphaSource', alphaSource], ['alphaTarget', alphaTarget]], uniforms, [size], forwardBody(relu));
     return { ...y, shape: zs.shape };
   };
 }
 
-/** [∂z_s, ∂z_t, ∂α_s, ∂α_t] in four programs. */
+/** One of ∂z_s, ∂z_t, ∂α_s, ∂α_t (attrs.output) in one program. */
 export function combineGradWebGPU(): tf.KernelFunc {
   return (raw) => {
     const args = raw as unknown as KernelArgs;
-    const { dy, zs, zt, alphaSource, alphaTarget } = args.inputs;
-    const { channels, size, uniforms } = check(zs, [dy, zs, zt, alphaSource, alphaTarget], 'ResclCombineGrad');
+    const { dy, y, zs, zt, alphaSource, alphaTarget } = args.inputs;
+    const { relu, output } = args.attrs as unknown as CombineGradAttrs;
+    if (!(output in GRAD_BODIES)) throw new Error(`ResclCombineGrad: unknown output '${String(output)}'`);
+    const { channels, size, uniforms } = check(zs, [dy, y, zs, zt, alphaSource, alphaTarget], 'ResclCombineGrad');
     const backend = args.backend as unknown as WebGPUBackend;
-    const dys = flat(dy, size);
-    const dzs = runFlat(backend, 'resclCombineDzs', [['dy', dys], ['alphaSource', alphaSource]], uniforms, [size], DZS_BODY);
-    const dzt = runFlat(backend, 'resclCombineDzt', [['dy', dys], ['alphaTarget', alphaTarget]], uniforms, [size], DZT_BODY);
-    const dAlphaSource = runFlat(backend, 'resclCombineDAlphaS', [['dy', dys], ['zs', flat(zs, size)]], uniforms, [channels], dAlphaBody('zs'));
-    const dAlphaTarget = runFlat(backend, 'resclCombineDAlphaT', [['dy', dys], ['zt', flat(zt, size)]], uniforms, [channels], dAlphaBody('zt'));
-    return [{ ...dzs, shape: zs.shape }, { ...dzt, shape: zs.shape }, dAlphaSource, dAlphaTarget];
+    const read = GRAD_READS[output];
+    const all: Record<string, tf.TensorInfo> = { zs: flat(zs, size), zt: flat(zt, size), alphaSource, alphaTarget };
+    const inputs: [string, tf.TensorInfo][] = [['dy', flat(dy, size)], ...(relu ? [['y', flat(y, size)] as [string, tf.TensorInfo]] : []), [read, all[read]]];
+    const perChannel = output === 'alphaSource' || output === 'alphaTarget';
+    const out = runFlat(backend, `${GRAD_KEYS[output]}${relu ? 'Relu' : ''}`, inputs, uniforms, [perChannel ? channels : size], GRAD_BODIES[output](relu));
+    return perChannel ? out : { ...out, shape: zs.shape };
   };
 }

@@ -1,11 +1,13 @@
 /**
  * The fused distillation loss (`DISTILLATION_KERNEL`, src/core/losses.ts) on webgpu: inputs teacher
- * logits ŷ [N, K] and student logits z [N, K] (float32), attr temperature T; outputs
+ * logits ŷ [N, K] and student logits z [N, K] (float32), attr temperature T (and the gradient's
+ * incoming scalar dy);
  *   KD = T² · (1/N) Σ_r Σ_k q_rk (log q_rk − log p_rk)            (scalar)
- *   ∂KD/∂z = (T/N) · (p − q)                                      [N, K]
- * with q = softmax(ŷ/T), p = softmax(z/T). Two programs instead of tfjs's ~12 forward and ~12
- * backward kernels per term: the gradient (one invocation per element, recomputing its row's
- * statistics: K is a class count) and the loss (one invocation looping over the rows). Both do
+ *   ∂KD/∂z = dy · (T/N) · (p − q)                                 [N, K]
+ * with q = softmax(ŷ/T), p = softmax(z/T). One program forward and one backward instead of tfjs's
+ * ~12 forward and ~12 backward kernels per term: the loss (one invocation looping over the rows)
+ * and the gradient (one invocation per element, recomputing its row's statistics: K is a class
+ * count). Both do
  * tfjs's float32 operations in tfjs's order, sums included (its ReduceProgram's thread/tree order),
  * so the result is the composite's to the bit where the compiled exp/log agree: in the combine
  * stage the student starts equal to its teacher, p − q is ~0 and made of rounding, and Adam's first
@@ -71,7 +73,7 @@ const HELPERS = `${treeSum('acc')}${treeSum('rowAcc')}${rowStats('teacher')}${ro
 
 /**
  * ∂KD/∂z as tfjs's autodiff computes it: dy_k = −(c · q_k) with c = T²/N (mean and sum gradients),
- * then logSoftmax's gradient dy_k − (Σ_j dy_j) · p_k, then ÷ T.
+ * then logSoftmax's gradient dy_k − (Σ_j dy_j) · p_k, then ÷ T; times the incoming scalar last.
  */
 const GRAD_BODY = `
         let r = index / uniforms.cols;
@@ -89,7 +91,7 @@ const GRAD_BODY = `
         let total = accFinish(uniforms.cols);
         let dy = -(c * exp(teacherLogSoftmax(r, k, mt, lt)));
         let p = exp(studentLogSoftmax(r, k, ms, ls));
-        setOutputAtIndex(index, (dy - total * p) / uniforms.temperature);`;
+        setOutputAtIndex(index, upstream[0] * ((dy - total * p) / uniforms.temperature));`;
 
 /** KD = mean over rows of Σ_k q_k (log q_k − log p_k), × T², with tfjs's sums' order. */
 const LOSS_BODY = `
@@ -109,26 +111,38 @@ const LOSS_BODY = `
         }
         setOutputAtIndex(0, (rowAccFinish(uniforms.rows) / f32(uniforms.rows)) * uniforms.tt);`;
 
-/** The kernel on `webgpu`: [KD [], ∂KD/∂z [N, K]] in two programs. */
+function checked(args: KernelArgs, kernel: string): { teacher: tf.TensorInfo; student: tf.TensorInfo; uniforms: FlatUniform[]; backend: WebGPUBackend } {
+  const { teacher, student } = args.inputs;
+  const { temperature } = args.attrs as unknown as { temperature: number };
+  const same = teacher.shape.length === 2 && student.shape.length === 2 && teacher.shape[0] === student.shape[0] && teacher.shape[1] === student.shape[1];
+  if (teacher.dtype !== 'float32' || student.dtype !== 'float32' || !same || !(temperature > 0)) {
+    throw new Error(`${kernel}: expected float32 teacher and student logits [N, K] of one shape and T > 0; got ${teacher.dtype} [${teacher.shape}], ${student.dtype} [${student.shape}], T = ${temperature}`);
+  }
+  const [rows, cols] = student.shape;
+  const uniforms: FlatUniform[] = [
+    { name: 'rows', type: 'i32', value: rows }, { name: 'cols', type: 'i32', value: cols },
+    { name: 'temperature', type: 'f32', value: temperature }, { name: 'tt', type: 'f32', value: temperature * temperature },
+  ];
+  return { teacher, student, uniforms, backend: args.backend as unknown as WebGPUBackend };
+}
+
+/** The loss kernel on `webgpu`: [KD []] in one program. */
 export function distillationWebGPU(): tf.KernelFunc {
   return (raw) => {
-    const args = raw as unknown as KernelArgs;
-    const { teacher, student } = args.inputs;
-    const { temperature } = args.attrs as unknown as { temperature: number };
-    const same = teacher.shape.length === 2 && student.shape.length === 2 && teacher.shape[0] === student.shape[0] && teacher.shape[1] === student.shape[1];
-    if (teacher.dtype !== 'float32' || student.dtype !== 'float32' || !same || !(temperature > 0)) {
-      throw new Error(`ResclDistillation: expected float32 teacher and student logits [N, K] of one shape and T > 0; got ${teacher.dtype} [${teacher.shape}], ${student.dtype} [${student.shape}], T = ${temperature}`);
-    }
-    const [rows, cols] = student.shape;
-    const backend = args.backend as unknown as WebGPUBackend;
-    const uniforms: FlatUniform[] = [
-      { name: 'rows', type: 'i32', value: rows }, { name: 'cols', type: 'i32', value: cols },
-      { name: 'temperature', type: 'f32', value: temperature }, { name: 'tt', type: 'f32', value: temperature * temperature },
-    ];
-    const inputs: [string, tf.TensorInfo][] = [['teacher', teacher], ['student', student]];
-    const grad = runFlat(backend, 'resclDistillationGrad', inputs, uniforms, [rows, cols], GRAD_BODY, HELPERS);
-    const loss = runFlat(backend, 'resclDistillationLoss', inputs, uniforms, [1], LOSS_BODY, HELPERS);
+    const { teacher, student, uniforms, backend } = checked(raw as unknown as KernelArgs, 'ResclDistillation');
+    const loss = runFlat(backend, 'resclDistillationLoss', [['teacher', teacher], ['student', student]], uniforms, [1], LOSS_BODY, HELPERS);
     // made as [1]; a scalar by relabelling (tfjs-webgpu keys data by dataId, as its own Reshape does)
-    return [{ ...loss, shape: [] }, grad];
+    return { ...loss, shape: [] };
+  };
+}
+
+/** The gradient kernel on `webgpu`: [dy · ∂KD/∂z [N, K]] in one program. */
+export function distillationGradWebGPU(): tf.KernelFunc {
+  return (raw) => {
+    const args = raw as unknown as KernelArgs;
+    const { teacher, student, uniforms, backend } = checked(args, 'ResclDistillationGrad');
+    const { dy } = args.inputs;
+    if (dy.dtype !== 'float32' || dy.shape.reduce((a, b) => a * b, 1) !== 1) throw new Error(`ResclDistillationGrad: expected a float32 scalar dy; got ${dy.dtype} [${dy.shape}]`);
+    return runFlat(backend, 'resclDistillationGrad', [['teacher', teacher], ['student', student], ['upstream', dy]], uniforms, student.shape, GRAD_BODY, HELPERS);
   };
 }

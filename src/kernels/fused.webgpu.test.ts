@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { combineKernels } from '../core/combineKernel';
-import { denseReluKernels } from '../core/denseKernel';
+import { denseKernel, denseReluKernels } from '../core/denseKernel';
 import { canFoldPenalties, crossEntropy, crossEntropyComposite, distillation, l1Value, weightDecayValue } from '../core/losses';
 import { applyBatchNormUpdates, batchNormInference, batchNormInferenceAutodiff, batchNormTraining, batchNormTrainingAutodiff, type BatchNormParams, type BatchNormUpdate } from '../core/nets';
 import { createAdam } from '../core/optimizer';
@@ -71,18 +71,21 @@ function expectSame(label: string, got: Result, ref: Result, names: string[]): v
 }
 
 describe.skipIf(unavailable !== null)(`fused webgpu kernels (SwiftShader here; ${unavailable ?? 'adapter found'})`, () => {
-  it('softmax cross-entropy: loss and gradient = tfjs autodiff of the composite on cpu (batch 1, odd sizes, out-of-range label)', async () => {
+  it('softmax cross-entropy: loss and gradient = tfjs autodiff of the composite on cpu (batch 1, odd sizes, out-of-range label, a weight on the loss)', async () => {
     const shapes: [number, number][] = [[1, 10], [7, 3], [128, 10], [5, 2], [33, 17], [2, 100]];
     for (const [i, [n, k]] of shapes.entries()) {
+      // the loss times a weight (1 in the first case): the gradient kernel multiplies the incoming dy in
+      const weight = 1 + 0.7 * i;
+      const weighted = (loss: typeof crossEntropy) => (z: tf.Tensor2D, y: tf.Tensor1D) => tf.mul(loss(z, y), weight) as tf.Scalar;
       // logits up to ±8 so softmax is far from uniform; labels in range except one -1 in the last case
       const logits = randomValues(n * k, 70 + i).map((x) => 8 * x);
       const labels = new Int32Array(n).map((_, r) => (i === shapes.length - 1 && r === 0 ? -1 : (r * 7 + i) % k));
       await tf.setBackend('cpu');
-      const ref = await lossAndGrad(crossEntropyComposite, logits, labels, [n, k]);
+      const ref = await lossAndGrad(weighted(crossEntropyComposite), logits, labels, [n, k]);
       await tf.setBackend('webgpu');
       registerFastKernels('webgpu');
       const before = tf.memory().numTensors;
-      const got = await lossAndGrad(crossEntropy, logits, labels, [n, k]);
+      const got = await lossAndGrad(weighted(crossEntropy), logits, labels, [n, k]);
       expect(tf.memory().numTensors, 'no leaked tensors').toBe(before);
       expect(gpuErrors).toEqual([]);
       const label = `[${n}, ${k}]`;
@@ -132,7 +135,7 @@ describe.skipIf(unavailable !== null)(`fused webgpu kernels (SwiftShader here; $
     await expect(warmUpPipelines('cpu', () => { throw new Error('no runner on cpu: not called'); })).resolves.toBeNull();
   });
 
-  it('distillation T²·KL(softmax(ŷ/T) ‖ softmax(z/T)): value and ∂z = tfjs autodiff of the composite on cpu (batch 1, odd sizes, T = 1, 2, 3.5)', async () => {
+  it('distillation T²·KL(softmax(ŷ/T) ‖ softmax(z/T)): value and ∂z = tfjs autodiff of the composite on cpu (batch 1, odd sizes, T = 1, 2, 3.5, a weight λ_o on the term)', async () => {
     const cases: [number, number, number][] = [[1, 2, 2], [7, 10, 2], [5, 3, 1], [33, 11, 3.5], [2, 1, 2]];
     for (const [i, [n, k, temperature]] of cases.entries()) {
       const teacher = randomValues(n * k, 500 + i).map((x) => 4 * x);
@@ -142,7 +145,7 @@ describe.skipIf(unavailable !== null)(`fused webgpu kernels (SwiftShader here; $
         registerFastKernels(backendName);
         const t = tf.tensor2d(teacher, [n, k]);
         const z = tf.tensor2d(student, [n, k]);
-        const r = await valueAndGradsOf((zz) => distillation(t, zz as tf.Tensor2D, temperature), [z]);
+        const r = await valueAndGradsOf((zz) => tf.mul(distillation(t, zz as tf.Tensor2D, temperature), 0.5 + i), [z]);
         tf.dispose([t, z]);
         return r;
       };
@@ -152,7 +155,7 @@ describe.skipIf(unavailable !== null)(`fused webgpu kernels (SwiftShader here; $
     }
   });
 
-  it('scaled power sums (folded penalties\' values) = (λ/2) Σ‖θ‖² and λ Σ|θ| composites on cpu: 1 to 13 tensors (chained chunks), odd sizes', async () => {
+  it('scaled power sums (folded penalties\' values) = (λ/2) Σ‖θ‖² and λ Σ|θ| composites on cpu: 1 to 13 tensors (chained chunks), odd sizes, with and without a base loss', async () => {
     const shapes = [[1], [63], [65], [3, 3, 2, 5], [1031], [7, 9], [2], [130], [5, 5, 3, 1], [64], [1], [17, 3], [300]];
     for (const count of [1, 3, 7, 13]) {
       const values = shapes.slice(0, count).map((shape, k) => randomValues(shape.reduce((a, b) => a * b, 1), 700 + k));
@@ -160,12 +163,14 @@ describe.skipIf(unavailable !== null)(`fused webgpu kernels (SwiftShader here; $
         await tf.setBackend(backendName);
         registerFastKernels(backendName);
         const ts = values.map((v, k) => tf.tensor(v, shapes[k]));
+        const base = tf.scalar(1.75);
         const before = tf.memory().numTensors;
-        const penalties = [weightDecayValue(ts, 0.02), l1Value(ts, 0.3)];
+        const penalties = [weightDecayValue(ts, 0.02), l1Value(ts, 0.3), weightDecayValue(ts, 0.02, base), l1Value(ts, 0.3, base)];
         const out = await Promise.all(penalties.map(async (p) => (await p.data())[0]));
         tf.dispose(penalties);
         const leaked = tf.memory().numTensors - before;
-        tf.dispose(ts);
+        expect((await base.data())[0], 'the base is left alone').toBe(1.75);
+        tf.dispose([...ts, base]);
         return { out, leaked };
       };
       const ref = await run('cpu');
@@ -300,9 +305,9 @@ describe.skipIf(unavailable !== null)(`fused webgpu kernels (SwiftShader here; $
     }
   });
 
-  it('combination (1 + α_s) ⊙ z_s + α_t ⊙ z_t: value and ∂z_s, ∂z_t, ∂α_s, ∂α_t = tfjs autodiff of the composite on cpu', async () => {
+  it('combination (1 + α_s) ⊙ z_s + α_t ⊙ z_t, with and without ReLU: value and ∂z_s, ∂z_t, ∂α_s, ∂α_t = tfjs autodiff of the composite on cpu', async () => {
     const shapes = [[1, 3], [7, 5], [2, 5, 3, 4], [1, 9, 7, 3], [3, 4, 4, 17], [128, 1]];
-    const run = async (backendName: string, shape: number[], seed: number, fused: boolean) => {
+    const run = async (backendName: string, shape: number[], seed: number, fused: boolean, relu: boolean) => {
       await tf.setBackend(backendName);
       registerFastKernels(backendName);
       const c = shape[shape.length - 1];
@@ -310,17 +315,45 @@ describe.skipIf(unavailable !== null)(`fused webgpu kernels (SwiftShader here; $
       const t = (n: number, k: number, sh: number[]) => tf.tensor(randomValues(n, seed + k), sh);
       const inputs = [t(size, 0, shape), t(size, 1, shape), t(c, 2, [c]), t(c, 3, [c])];
       const w = t(size, 4, shape);
+      const composite = (zs: tf.Tensor, zt: tf.Tensor, as: tf.Tensor, at: tf.Tensor) => {
+        const y = tf.add(tf.mul(tf.add(as, 1), zs), tf.mul(at, zt));
+        return relu ? tf.relu(y) : y;
+      };
       const f = (zs: tf.Tensor, zt: tf.Tensor, as: tf.Tensor, at: tf.Tensor) =>
-        tf.sum(tf.mul(fused ? combineKernels(zs, zt, as, at) : tf.add(tf.mul(tf.add(as, 1), zs), tf.mul(at, zt)), w));
+        tf.sum(tf.mul(fused ? combineKernels(zs, zt, as, at, relu) : composite(zs, zt, as, at), w));
       const result = await valueAndGradsOf(f, inputs);
       tf.dispose([...inputs, w]);
       return result;
     };
-    for (const [i, shape] of shapes.entries()) {
-      const ref = await run('cpu', shape, 500 + 10 * i, false);
-      const got = await run('webgpu', shape, 500 + 10 * i, true);
-      expectSame(`[${shape}]`, got, ref, ['∂z_s', '∂z_t', '∂α_s', '∂α_t']);
+    for (const relu of [false, true]) {
+      for (const [i, shape] of shapes.entries()) {
+        const ref = await run('cpu', shape, 500 + 10 * i, false, relu);
+        const got = await run('webgpu', shape, 500 + 10 * i, true, relu);
+        expectSame(`[${shape}]${relu ? ' relu' : ''}`, got, ref, ['∂z_s', '∂z_t', '∂α_s', '∂α_t']);
+      }
     }
+  });
+
+  it('combination gradients are lazy: asking for ∂α_s, ∂α_t only runs their two programs (no ∂z_s, ∂z_t)', async () => {
+    await tf.setBackend('webgpu');
+    registerFastKernels('webgpu');
+    const shape = [4, 6];
+    const [zs, zt] = [tf.tensor(randomValues(24, 1), shape), tf.tensor(randomValues(24, 2), shape)];
+    const [as, at] = [tf.tensor(randomValues(6, 3)), tf.tensor(randomValues(6, 4))];
+    const before = tf.memory().numTensors;
+    const counter = countDeviceWork();
+    const grads = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(combineKernels(zs, zt, a, b, true)))([as, at]);
+    await Promise.all(grads.map((g) => g.data()));
+    const byProgram = counter?.read().byProgram ?? {};
+    counter?.restore();
+    tf.dispose(grads);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([zs, zt, as, at]);
+    if (!counter) return;
+    expect(byProgram.resclCombineDAlphaSRelu).toBe(1);
+    expect(byProgram.resclCombineDAlphaTRelu).toBe(1);
+    expect(byProgram.resclCombineDzsRelu ?? 0).toBe(0);
+    expect(byProgram.resclCombineDztRelu ?? 0).toBe(0);
   });
 
   it('batch norm inference gradient (frozen: ∂z; else ∂z, ∂γ, ∂β) = tfjs autodiff of tf.batchNorm on cpu', async () => {
@@ -394,24 +427,47 @@ describe.skipIf(unavailable !== null)(`fused webgpu kernels (SwiftShader here; $
     expect(Array.from(got.original)).toEqual(Array.from(ref.original));
   });
 
-  it('dense unit relu(x · W + b): value and ∂x, ∂W, ∂b = tfjs autodiff of matMul, add, relu on cpu', async () => {
+  it('dense unit x · W + b and relu(x · W + b): value and ∂x, ∂W, ∂b = tfjs autodiff of matMul, add (, relu) on cpu', async () => {
     const shapes: [number, number, number][] = [[1, 5, 3], [7, 13, 9], [2, 3, 1], [8, 64, 40], [33, 17, 31]];
-    const run = async (backendName: string, [n, cin, c]: [number, number, number], seed: number, fused: boolean) => {
+    const run = async (backendName: string, [n, cin, c]: [number, number, number], seed: number, fused: boolean, relu: boolean) => {
       await tf.setBackend(backendName);
       registerFastKernels(backendName);
       const inputs = [tf.tensor2d(randomValues(n * cin, seed), [n, cin]), tf.tensor2d(randomValues(cin * c, seed + 1), [cin, c]), tf.tensor1d(randomValues(c, seed + 2))];
       const w = tf.tensor2d(randomValues(n * c, seed + 3), [n, c]);
+      const composite = (x: tf.Tensor, k: tf.Tensor, b: tf.Tensor) => {
+        const z = tf.add(tf.matMul(x as tf.Tensor2D, k as tf.Tensor2D), b);
+        return relu ? tf.relu(z) : z;
+      };
+      const kernels = relu ? denseReluKernels : denseKernel;
       const f = (x: tf.Tensor, k: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(fused
-        ? denseReluKernels(x as tf.Tensor2D, k as tf.Tensor2D, b as tf.Tensor1D)
-        : tf.relu(tf.add(tf.matMul(x as tf.Tensor2D, k as tf.Tensor2D), b)), w));
+        ? kernels(x as tf.Tensor2D, k as tf.Tensor2D, b as tf.Tensor1D)
+        : composite(x, k, b), w));
       const result = await valueAndGradsOf(f, inputs);
       tf.dispose([...inputs, w]);
       return result;
     };
-    for (const [i, shape] of shapes.entries()) {
-      const ref = await run('cpu', shape, 1100 + 10 * i, false);
-      const got = await run('webgpu', shape, 1100 + 10 * i, true);
-      expectSame(`[${shape}]`, got, ref, ['∂x', '∂W', '∂b']);
+    for (const relu of [true, false]) {
+      for (const [i, shape] of shapes.entries()) {
+        const ref = await run('cpu', shape, 1100 + 10 * i, false, relu);
+        const got = await run('webgpu', shape, 1100 + 10 * i, true, relu);
+        expectSame(`[${shape}]${relu ? ' relu' : ''}`, got, ref, ['∂x', '∂W', '∂b']);
+      }
     }
+    // lazy: with ∂W and ∂b only (a first unit: its input trains nothing), no ∂x matMul runs
+    const [x, k, b] = [tf.tensor2d(randomValues(8 * 5, 7), [8, 5]), tf.tensor2d(randomValues(5 * 3, 8), [5, 3]), tf.tensor1d(randomValues(3, 9))];
+    const count = async (wrt: 'all' | 'weights') => {
+      const counter = countDeviceWork();
+      const f = (...vs: tf.Tensor[]) => tf.sum(denseReluKernels(vs[0] as tf.Tensor2D, vs[1] as tf.Tensor2D, vs[2] as tf.Tensor1D));
+      const grads = wrt === 'all' ? tf.grads(f)([x, k, b]) : tf.grads((kk: tf.Tensor, bb: tf.Tensor) => f(x, kk, bb))([k, b]);
+      await Promise.all(grads.map((g) => g.data()));
+      tf.dispose(grads);
+      const work = counter?.read();
+      counter?.restore();
+      return work?.dispatches;
+    };
+    const all = await count('all');
+    const weights = await count('weights');
+    tf.dispose([x, k, b]);
+    if (all !== undefined && weights !== undefined) expect(weights, 'no ∂x program').toBeLessThan(all);
   });
 });

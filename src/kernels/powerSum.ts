@@ -3,14 +3,15 @@
  * float32 scalar, the value of a folded weight decay (p = 2) or L1 term (p = 1). webgpu: one workgroup per dispatch, each of its
  * IN_PLACE_WORKGROUP invocations summing a strided share of every input of the chunk, then a tree
  * reduction in workgroup memory; one dispatch per chunk of (storage buffers − 2) inputs, each chunk
- * after the first adding the previous chunk's partial sum (bound as `prev`). cpu and wasm do not
- * register it: core then runs its composite (`weightDecay`).
+ * after the first adding the previous chunk's partial sum (bound as `prev`); an optional scalar
+ * input `base` (attr hasBase) is the first chunk's `prev`, so a reported loss plus its penalty costs
+ * no extra add. cpu and wasm do not register it: core then runs its composite (`weightDecay`).
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { KernelArgs } from './compose';
 import { dispatchInPlace, IN_PLACE_WORKGROUP as WORKGROUP, pipelineFor, type WebGPUInternals } from './inPlace';
 
-interface Attrs { count: number; scale: number; power: number }
+interface Attrs { count: number; scale: number; power: number; hasBase?: boolean }
 
 /** WGSL of one chunk of k inputs (output at binding 0, inputs 1..k, `prev` at k+1 when chained). */
 function shaderCode(k: number, chained: boolean, power: number): string {
@@ -48,7 +49,7 @@ fn main(@builtin(local_invocation_index) t : u32) {
 export function scaledPowerSumWebGPU(): tf.KernelFunc {
   return (raw) => {
     const args = raw as unknown as KernelArgs;
-    const { count, scale, power } = args.attrs as unknown as Attrs;
+    const { count, scale, power, hasBase } = args.attrs as unknown as Attrs;
     if (power !== 1 && power !== 2) throw new Error(`ResclScaledPowerSum: power must be 1 or 2, got ${power}`);
     const backend = args.backend as unknown as WebGPUInternals & { makeTensorInfo(shape: number[], dtype: string): tf.TensorInfo };
     const inputs = Array.from({ length: count }, (_, i) => args.inputs[`x${i}`]);
@@ -56,8 +57,11 @@ export function scaledPowerSumWebGPU(): tf.KernelFunc {
       if (x.dtype !== 'float32') throw new Error(`ResclScaledPowerSum: expected float32 inputs, got ${x.dtype} [${x.shape}]`);
     }
     const perChunk = Math.max(1, backend.device.limits.maxStorageBuffersPerShaderStage - 2);
-    let previous: tf.TensorInfo | null = null;
-    for (let start = 0; start < inputs.length || previous === null; start += perChunk) {
+    const base = hasBase ? args.inputs.base : null;
+    if (base && (base.dtype !== 'float32' || base.shape.reduce((a, b) => a * b, 1) !== 1)) throw new Error(`ResclScaledPowerSum: expected a float32 scalar base, got ${base.dtype} [${base.shape}]`);
+    let previous: tf.TensorInfo | null = base;
+    let result: tf.TensorInfo | null = null;
+    for (let start = 0; start < inputs.length || result === null; start += perChunk) {
       const chunk = inputs.slice(start, start + perChunk);
       const chained = previous !== null;
       const out = backend.makeTensorInfo([], 'float32');
@@ -67,9 +71,9 @@ export function scaledPowerSumWebGPU(): tf.KernelFunc {
         { type: 'float32' as const, data: [scale] },
       ];
       dispatchInPlace(backend, 'resclPowerSum', pipeline, [out, ...chunk, ...(previous ? [previous] : [])], WORKGROUP, uniforms);
-      if (previous) (backend as unknown as { disposeData(id: object): void }).disposeData(previous.dataId);
-      previous = out;
+      if (previous && previous !== base) (backend as unknown as { disposeData(id: object): void }).disposeData(previous.dataId);
+      previous = result = out;
     }
-    return previous;
+    return result;
   };
 }

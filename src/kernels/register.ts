@@ -7,8 +7,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { BN_INFERENCE_GRAD_KERNEL, BN_TRAINING_GRAD_KERNEL, BN_TRAINING_KERNEL, MOVING_AVERAGE_KERNEL } from '../core/batchNormKernel';
 import { COMBINE_GRAD_KERNEL, COMBINE_KERNEL } from '../core/combineKernel';
-import { DENSE_RELU_KERNEL, RELU_BIAS_GRAD_KERNEL } from '../core/denseKernel';
-import { DISTILLATION_KERNEL, SCALED_POWER_SUM_KERNEL, SOFTMAX_CROSS_ENTROPY_KERNEL } from '../core/losses';
+import { BIAS_GRAD_KERNEL, DENSE_KERNEL, DENSE_RELU_KERNEL, RELU_BIAS_GRAD_KERNEL } from '../core/denseKernel';
+import { DISTILLATION_GRAD_KERNEL, DISTILLATION_KERNEL, SCALED_POWER_SUM_KERNEL, SOFTMAX_CROSS_ENTROPY_GRAD_KERNEL, SOFTMAX_CROSS_ENTROPY_KERNEL } from '../core/losses';
 import { ADAM_GROUP_KERNEL, ADAM_KERNEL } from '../core/optimizer';
 import { setCompileOnlyRunner } from '../core/pipelineWarmUp';
 import { adamUpdateHost, adamUpdateWebGPU } from './adam';
@@ -17,9 +17,9 @@ import { batchNormInferenceGradWebGPU, batchNormTrainingGradWebGPU, batchNormTra
 import { combineGradWebGPU, combineWebGPU } from './combine';
 import { compileOnlyWebGPU } from './compileOnly';
 import { captureStock, stockKernel } from './compose';
-import { denseReluWebGPU, reluBiasGradWebGPU } from './dense';
-import { softmaxCrossEntropyWebGPU } from './crossEntropy';
-import { distillationWebGPU } from './distillation';
+import { biasGradWebGPU, denseReluWebGPU, denseWebGPU, reluBiasGradWebGPU } from './dense';
+import { softmaxCrossEntropyGradWebGPU, softmaxCrossEntropyWebGPU } from './crossEntropy';
+import { distillationGradWebGPU, distillationWebGPU } from './distillation';
 import { conv2DBackpropFilterViaConv, conv2DBackpropInputViaConv } from './convGrad';
 import { movingAverageWebGPU } from './movingAverage';
 import { scaledPowerSumWebGPU } from './powerSum';
@@ -59,12 +59,12 @@ const PLAN: Record<string, Record<string, Factory>> = {
   wasm: { ...HOST, [tf.BatchMatMul]: batchMatMulTransposeFirst },
   webgpu: {
     [tf.Conv2DBackpropFilter]: conv2DBackpropFilterViaConv, [tf.MaxPoolGrad]: maxPoolGradWebGPU, [tf.AddN]: addNChunkedWebGPU,
-    [ADAM_KERNEL]: adamUpdateWebGPU, [ADAM_GROUP_KERNEL]: adamGroupWebGPU, [SOFTMAX_CROSS_ENTROPY_KERNEL]: softmaxCrossEntropyWebGPU,
+    [ADAM_KERNEL]: adamUpdateWebGPU, [ADAM_GROUP_KERNEL]: adamGroupWebGPU, [SOFTMAX_CROSS_ENTROPY_KERNEL]: softmaxCrossEntropyWebGPU, [SOFTMAX_CROSS_ENTROPY_GRAD_KERNEL]: softmaxCrossEntropyGradWebGPU,
     [BN_TRAINING_KERNEL]: batchNormTrainingWebGPU, [BN_TRAINING_GRAD_KERNEL]: batchNormTrainingGradWebGPU,
     [BN_INFERENCE_GRAD_KERNEL]: batchNormInferenceGradWebGPU, [MOVING_AVERAGE_KERNEL]: movingAverageWebGPU,
     [COMBINE_KERNEL]: combineWebGPU, [COMBINE_GRAD_KERNEL]: combineGradWebGPU,
-    [DENSE_RELU_KERNEL]: denseReluWebGPU, [RELU_BIAS_GRAD_KERNEL]: reluBiasGradWebGPU,
-    [SCALED_POWER_SUM_KERNEL]: scaledPowerSumWebGPU, [DISTILLATION_KERNEL]: distillationWebGPU,
+    [DENSE_KERNEL]: denseWebGPU, [BIAS_GRAD_KERNEL]: biasGradWebGPU, [DENSE_RELU_KERNEL]: denseReluWebGPU, [RELU_BIAS_GRAD_KERNEL]: reluBiasGradWebGPU,
+    [SCALED_POWER_SUM_KERNEL]: scaledPowerSumWebGPU, [DISTILLATION_KERNEL]: distillationWebGPU, [DISTILLATION_GRAD_KERNEL]: distillationGradWebGPU,
   },
 };
 

@@ -2,14 +2,12 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { summarizeAlphas } from './alphaSummary';
 import { buildCombined, disposeCombinedAlphas } from './combine';
-import { addHead, buildNet, cloneNet, disposeNet } from './nets';
+import { sourceAndTarget } from '../testing/nets';
+import { disposeNet } from './nets';
 
 describe('α summaries', () => {
   it('give mean |α_s|, |α_t| per unit, equal to a direct computation, without leaking', async () => {
-    const source = buildNet('mlp', 1, 0.02);
-    addHead(source, 'a', 3, 1);
-    const target = cloneNet(source);
-    addHead(target, 'b', 2, 2);
+    const { source, target } = sourceAndTarget('mlp', 0.02, { a: 3, b: 2 });
     const c = buildCombined(source, target);
     const [unit] = [...c.alphaSource.keys()];
     const n = (c.alphaSource.get(unit) as tf.Variable).shape[0];

@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
+import { sourceAndTarget } from '../testing/nets';
 import { expectArraysClose } from '../testing/tensors';
 import { buildCombined, disposeCombinedAlphas } from './combine';
 import { foldCombined } from './fold';
-import { addHead, buildNet, cloneNet, countParams, disposeNet, predict, type Net } from './nets';
+import { addHead, buildNet, countParams, disposeNet, predict, type Net } from './nets';
 import { deserializeNet, serializeNet, serializedBytes } from './serialize';
 
 async function expectSameOutputs(a: Net, b: Net): Promise<void> {
@@ -34,10 +35,7 @@ describe('serializeNet / deserializeNet', () => {
   });
 
   it('round-trips a folded network (biases, no BN)', async () => {
-    const s = buildNet('conv4', 1, 0.125);
-    addHead(s, 'a', 4, 1);
-    const t = cloneNet(s);
-    addHead(t, 'b', 2, 3);
+    const { source: s, target: t } = sourceAndTarget('conv4', 0.125, { a: 4, b: 2 }, { a: 1, b: 3 });
     const c = buildCombined(s, t);
     const folded = foldCombined(c);
     const back = deserializeNet(await serializeNet(folded));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkDeviceStats, PROTOCOL_VERSION, type EngineEvent, type TradeoffPointEvent } from '../engine/protocol';
 import {
-  INITIAL_LAB_DATA, MAX_CURVE_POINTS, SLIDER_MAX, appendCurve, formatLambda, formatPercentSd, hasResclPointAt, histogramBars, lambdaToSlider,
+  INITIAL_LAB_DATA, MAX_CURVE_POINTS, SLIDER_MAX, afterWorkerCrash, appendCurve, formatLambda, formatPercentSd, hasResclPointAt, histogramBars, lambdaToSlider,
   nearestResclPoint, reduceEvent, sliderToLambda, tradeoffSeries, type CurvePoint, type LabData,
 } from './labModel';
 
@@ -103,6 +103,44 @@ describe('reduceEvent', () => {
     const s = apply([point('rescl', 0, 0.5, 0.9), { type: 'error', v, code: 'bad-file', message: 'model.json: not a model', recoverable: true }]);
     expect(s.errors).toHaveLength(1);
     expect(s.points).toHaveLength(1);
+  });
+});
+
+describe('afterWorkerCrash', () => {
+  const crash = { type: 'error' as const, v, code: 'worker-crashed' as const, message: 'engine worker failed: Error: boom (engine.worker.js:1)', recoverable: false };
+  const midRun = apply([
+    { type: 'state', v, state: 'running', detail: 'full run' },
+    { type: 'stageStarted', v, method: 'source', knob: null, taskIndex: 0, stage: 'source', totalSteps: 4 },
+    { type: 'progress', v, method: 'source', knob: null, taskIndex: 0, stage: 'source', step: 4, totalSteps: 4, epoch: 1, epochs: 1, loss: 0.4, samplesPerSec: 1, elapsedMs: 1, etaMs: 0 },
+    point('rescl', 0, 0.5, 0.99),
+    { type: 'stageStarted', v, method: 'rescl', knob: 1e-5, taskIndex: 1, stage: 'combine', totalSteps: 20 },
+    { type: 'progress', v, method: 'rescl', knob: 1e-5, taskIndex: 1, stage: 'combine', step: 3, totalSteps: 20, epoch: 0, epochs: 1, loss: 0.9, samplesPerSec: 1, elapsedMs: 1, etaMs: 9 },
+  ], { ...INITIAL_LAB_DATA, trainingLambda: 2e-3 });
+
+  it('ends the run in error with a recoverable notice, and keeps results and curves', () => {
+    const s = { ...midRun, ...afterWorkerCrash(midRun, crash, 'wasm') };
+    expect(s.runState).toBe('error');
+    expect(s.runDetail).toBe('the engine worker crashed');
+    expect(s.trainingLambda).toBeNull();
+    expect(s.errors).toHaveLength(1);
+    expect(s.errors[0]).toMatchObject({ code: 'worker-crashed', recoverable: true });
+    expect(s.errors[0].message).toBe('engine worker failed: Error: boom (engine.worker.js:1). A fresh engine worker was started (backend: wasm); '
+      + 'the results so far are kept, and the interrupted run is offered for resuming from its last finished stage.');
+    expect(s.points).toBe(midRun.points);
+    expect(s.curves).toBe(midRun.curves);
+    expect(s.curves['rescl|0.00001|1|combine']).toHaveLength(1);
+    expect(s.stages.map((st) => st.done)).toEqual([true, true]);
+    // the fresh worker's `restored` adds the resume offer and does not duplicate the page's own points
+    const back = apply([{ type: 'restored', v, points: [point('rescl', 0, 0.5, 0.99)], interrupted: { scenario: 'split-mnist', config: {} as never, lastStage: 'rescl|0' } }], s);
+    expect(back.points).toHaveLength(1);
+    expect(back.interrupted?.lastStage).toBe('rescl|0');
+  });
+
+  it('leaves a finished run as it is and says nothing of resuming', () => {
+    const done = apply([{ type: 'state', v, state: 'done', detail: 'finished' }], midRun);
+    const patch = afterWorkerCrash(done, crash, 'auto');
+    expect(patch.runState).toBeUndefined();
+    expect(patch.errors?.[0].message).toMatch(/\(backend: auto\); the results so far are kept\.$/);
   });
 });
 

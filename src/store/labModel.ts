@@ -249,6 +249,25 @@ export function reduceEvent(s: LabData, e: EngineEvent): Partial<LabData> {
   }
 }
 
+/**
+ * What a crash of the engine worker changes once the store has started a fresh one with the
+ * backend preference `backend` (engineSlice.ts): a run in progress ends in 'error', the stages it
+ * left open are closed, no λ is training any more, and the crash is reported in words, as a
+ * recoverable error (the page goes on). Finished results, curves, histograms and criteria stay; the
+ * fresh worker's `restored` event brings the interrupted run, with its resume offer.
+ */
+export function afterWorkerCrash(s: LabData, e: EngineErrorEvent, backend: string): Partial<LabData> {
+  const wasRunning = s.runState === 'running' || s.runState === 'paused';
+  const message = `${e.message}. A fresh engine worker was started (backend: ${backend}); the results so far are kept`
+    + (wasRunning ? ', and the interrupted run is offered for resuming from its last finished stage.' : '.');
+  return {
+    errors: [...s.errors, { ...e, message, recoverable: true }],
+    trainingLambda: null,
+    stages: s.stages.map((st) => (st.done ? st : { ...st, done: true })),
+    ...(wasRunning ? { runState: 'error' as const, runDetail: 'the engine worker crashed' } : {}),
+  };
+}
+
 /** `errors` with a recoverable UI-side error added, unless the same message is already there. */
 function withError(errors: EngineErrorEvent[], message: string): EngineErrorEvent[] {
   if (errors.some((e) => e.message === message)) return errors;

@@ -4,7 +4,19 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { CombinedNet } from '../core/combine';
-import type { Net } from '../core/nets';
+import { addHead, buildNet, cloneNet, type Net, type NetKind } from '../core/nets';
+
+/**
+ * A source network (seed 1) with a head for task 'a', and its copy with a head for task 'b' added
+ * as the target: the pair `buildCombined` takes. The caller disposes both.
+ */
+export function sourceAndTarget(kind: NetKind, width: number, classes: { a: number; b: number }, headSeeds = { a: 1, b: 2 }): { source: Net; target: Net } {
+  const source = buildNet(kind, 1, width);
+  addHead(source, 'a', classes.a, headSeeds.a);
+  const target = cloneNet(source);
+  addHead(target, 'b', classes.b, headSeeds.b);
+  return { source, target };
+}
 
 /** Seeded random BN statistics, γ, β and biases for every unit of `net`. */
 export function randomizeNet(net: Net, seed: number): void {

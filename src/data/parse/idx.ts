@@ -174,6 +174,11 @@ export function parseIdx(bytes: ArrayBuffer | Uint8Array, options: ParseIdxOptio
     );
   }
   const offset = u8.byteOffset + headerBytes;
+  /** Fills `out` with the big-endian values after the header, `type.size` bytes each (`get` reads one at a byte offset). */
+  const readBigEndian = <T extends Int16Array | Int32Array | Float32Array | Float64Array>(out: T, get: (byteOffset: number) => number): T => {
+    for (let i = 0; i < out.length; i++) out[i] = get(headerBytes + type.size * i);
+    return out;
+  };
   let data: IdxData;
   switch (type.dtype) {
     case 'uint8':
@@ -182,30 +187,18 @@ export function parseIdx(bytes: ArrayBuffer | Uint8Array, options: ParseIdxOptio
     case 'int8':
       data = new Int8Array(u8.buffer, offset, count);
       break;
-    case 'int16': {
-      const a = new Int16Array(count);
-      for (let i = 0; i < count; i++) a[i] = view.getInt16(headerBytes + 2 * i, false);
-      data = a;
+    case 'int16':
+      data = readBigEndian(new Int16Array(count), (o) => view.getInt16(o, false));
       break;
-    }
-    case 'int32': {
-      const a = new Int32Array(count);
-      for (let i = 0; i < count; i++) a[i] = view.getInt32(headerBytes + 4 * i, false);
-      data = a;
+    case 'int32':
+      data = readBigEndian(new Int32Array(count), (o) => view.getInt32(o, false));
       break;
-    }
-    case 'float32': {
-      const a = new Float32Array(count);
-      for (let i = 0; i < count; i++) a[i] = view.getFloat32(headerBytes + 4 * i, false);
-      data = a;
+    case 'float32':
+      data = readBigEndian(new Float32Array(count), (o) => view.getFloat32(o, false));
       break;
-    }
-    case 'float64': {
-      const a = new Float64Array(count);
-      for (let i = 0; i < count; i++) a[i] = view.getFloat64(headerBytes + 8 * i, false);
-      data = a;
+    case 'float64':
+      data = readBigEndian(new Float64Array(count), (o) => view.getFloat64(o, false));
       break;
-    }
   }
   return { dtype: type.dtype, dims, data };
 }

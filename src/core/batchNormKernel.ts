@@ -4,12 +4,14 @@
  * own tfjs-op composite. Core stays backend-free: it only names the kernels.
  *
  * x [..., C] (channels last), M = x.size / C positions per channel, all float32:
- *   BN_TRAINING_KERNEL       inputs { x, gamma [C], beta [C] }, attrs { epsilon }
+ *   BN_TRAINING_KERNEL       inputs { x, gamma [C], beta [C] }, attrs { epsilon, relu }
  *                            outputs [y (x's shape), mean μ [C], variance σ² [C]]
- *                            μ = (1/M) Σ x,  σ² = (1/M) Σ (x − μ)²,  y = (x − μ)·(1/√(σ² + ε))·γ + β
- *   BN_TRAINING_GRAD_KERNEL  inputs { dy, x, mean, variance, gamma }, attrs { epsilon }
- *                            outputs [∂x, ∂γ [C], ∂β [C]] with x̂ = (x − μ)/√(σ² + ε):
- *                            ∂β = Σ dy,  ∂γ = Σ dy ⊙ x̂,  ∂x = γ/(M·√(σ² + ε)) ⊙ (M·dy − ∂β − x̂ ⊙ ∂γ)
+ *                            μ = (1/M) Σ x,  σ² = (1/M) Σ (x − μ)²,  b = (x − μ)·(1/√(σ² + ε))·γ + β,
+ *                            y = b, or max(0, b) with relu (the topology's ReLU after the unit)
+ *   BN_TRAINING_GRAD_KERNEL  inputs { dy, x, mean, variance, gamma, and y with relu }, attrs { epsilon, relu }
+ *                            outputs [∂x, ∂γ [C], ∂β [C]] with x̂ = (x − μ)/√(σ² + ε) and g = dy,
+ *                            or dy ⊙ (y > 0) with relu:
+ *                            ∂β = Σ g,  ∂γ = Σ g ⊙ x̂,  ∂x = γ/(M·√(σ² + ε)) ⊙ (M·g − ∂β − x̂ ⊙ ∂γ)
  *   BN_INFERENCE_GRAD_KERNEL the gradient of inference-mode BN (μ, σ² the running statistics, constants):
  *                            inputs { dy, x, mean, variance, gamma }, attrs { epsilon, frozen }
  *                            outputs [∂x = dy ⊙ γ/√(σ² + ε), ∂γ = Σ dy ⊙ x̂, ∂β = Σ dy], or only [∂x]
@@ -67,23 +69,24 @@ export function hasBatchNormTrainingKernels(): boolean {
 }
 
 /**
- * BN training forward through the kernels, differentiable in z, γ, β. `onMoments` receives the
- * batch moments μ, σ² [C] (not on the gradient tape; the callee keeps or disposes them).
+ * BN training forward (then ReLU when `relu`) through the kernels, differentiable in z, γ, β.
+ * `onMoments` receives the batch moments μ, σ² [C] (not on the gradient tape; the callee keeps or
+ * disposes them).
  */
 export function batchNormTrainingKernels(
   z: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number,
-  onMoments: (mean: tf.Tensor, variance: tf.Tensor) => void,
+  onMoments: (mean: tf.Tensor, variance: tf.Tensor) => void, relu = false,
 ): tf.Tensor {
-  const attrs = { epsilon } as unknown as tf.NamedAttrMap;
+  const attrs = { epsilon, relu } as unknown as tf.NamedAttrMap;
   const op = tf.customGrad((x: tf.Tensor | tf.GradSaveFunc, g: tf.Tensor | tf.GradSaveFunc, b: tf.Tensor | tf.GradSaveFunc, save: tf.Tensor | tf.GradSaveFunc) => {
     const [y, mean, variance] = tf.engine().runKernel(BN_TRAINING_KERNEL, { x: x as tf.Tensor, gamma: g as tf.Tensor, beta: b as tf.Tensor }, attrs) as tf.Tensor[];
     onMoments(mean, variance);
-    (save as tf.GradSaveFunc)([x as tf.Tensor, mean, variance, g as tf.Tensor]);
+    (save as tf.GradSaveFunc)([x as tf.Tensor, mean, variance, g as tf.Tensor, y]);
     return {
       value: y,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xs, mu, sigma2, gs] = saved;
-        return tf.engine().runKernel(BN_TRAINING_GRAD_KERNEL, { dy, x: xs, mean: mu, variance: sigma2, gamma: gs }, attrs) as tf.Tensor[];
+        const [xs, mu, sigma2, gs, ys] = saved;
+        return tf.engine().runKernel(BN_TRAINING_GRAD_KERNEL, { dy, x: xs, mean: mu, variance: sigma2, gamma: gs, ...(relu ? { y: ys } : {}) }, attrs) as tf.Tensor[];
       },
     };
   });

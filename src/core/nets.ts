@@ -389,6 +389,19 @@ export function batchNormInferenceAutodiff(bn: BatchNormParams, z: tf.Tensor): t
 }
 
 /**
+ * BN in training mode through the backend's kernels (batchNormKernel.ts), then ReLU when `relu`
+ * (fused into the same programs: the topology's ReLU after a BN unit); null where the backend has
+ * no such kernels (the caller then runs `batchNormTraining` and tf.relu). Records the batch moments
+ * in `pendingUpdates` as `batchNormTraining` does.
+ */
+export function batchNormTrainingRelu(bn: BatchNormParams, z: tf.Tensor, pendingUpdates: BatchNormUpdate[], relu = true): tf.Tensor | null {
+  if (!hasBatchNormTrainingKernels() || z.dtype !== 'float32') return null;
+  return batchNormTrainingKernels(z, bn.gamma, bn.beta, BN_EPSILON, (mean, variance) => {
+    pendingUpdates.push({ bn, mean: tf.keep(mean), variance: tf.keep(variance) });
+  }, relu);
+}
+
+/**
  * BN in training mode: normalises with the batch moments over every axis but the last, and
  * schedules the running-statistics update (returned, applied by the caller after the step, since a
  * variable must not change inside a gradient computation).
@@ -404,11 +417,8 @@ export function batchNormInferenceAutodiff(bn: BatchNormParams, z: tf.Tensor): t
  * `batchNormTrainingAutodiff`).
  */
 export function batchNormTraining(bn: BatchNormParams, z: tf.Tensor, pendingUpdates: BatchNormUpdate[]): tf.Tensor {
-  if (hasBatchNormTrainingKernels()) {
-    return batchNormTrainingKernels(z, bn.gamma, bn.beta, BN_EPSILON, (mean, variance) => {
-      pendingUpdates.push({ bn, mean: tf.keep(mean), variance: tf.keep(variance) });
-    });
-  }
+  const fused = batchNormTrainingRelu(bn, z, pendingUpdates, false);
+  if (fused) return fused;
   const axes = z.shape.map((_, i) => i).slice(0, -1);
   const positions = z.size / z.shape[z.shape.length - 1];
   const op = tf.customGrad((input: tf.Tensor | tf.GradSaveFunc, gamma: tf.Tensor | tf.GradSaveFunc, beta: tf.Tensor | tf.GradSaveFunc, save: tf.Tensor | tf.GradSaveFunc) => {
@@ -475,10 +485,12 @@ export function plainUnitEvaluator(net: Net, training = false, pendingUpdates: B
     if (!u.bn) return z;
     return training ? batchNormTraining(u.bn, z, pendingUpdates) : batchNormInference(u.bn, z);
   };
-  // a dense unit with bias and no BN, then ReLU: one fused op where the backend has it (denseKernel.ts)
+  // then ReLU, fused where the backend has the kernels: a dense unit with bias and no BN in one op
+  // (denseKernel.ts); training-mode BN with the ReLU in its own programs (batchNormKernel.ts)
   evaluate.withRelu = (unitId, x) => {
     const u = unit(unitId);
-    if (u.spec.op !== 'dense' || !u.kernel || !u.bias || u.bn || x.rank !== 2 || x.dtype !== 'float32' || !hasDenseReluKernels()) return null;
+    if (u.bn) return training && hasBatchNormTrainingKernels() ? batchNormTrainingRelu(u.bn, applyUnitLinear(u, x), pendingUpdates) : null;
+    if (u.spec.op !== 'dense' || !u.kernel || !u.bias || x.rank !== 2 || x.dtype !== 'float32' || !hasDenseReluKernels()) return null;
     return denseReluKernels(x as tf.Tensor2D, u.kernel as tf.Tensor2D, u.bias as tf.Tensor1D);
   };
   return evaluate;

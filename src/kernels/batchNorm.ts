@@ -25,9 +25,10 @@ const VARIANCE_BODY = `
         ${channelSum('(x[at] - mu) * (x[at] - mu)')}
         setOutputAtIndex(index, sum / f32(uniforms.positions));`;
 
-const NORMALIZE_BODY = `
+const normalizeBody = (relu: boolean) => `
         let c = index % uniforms.channels;
-        setOutputAtIndex(index, (x[index] - mean[c]) * inverseSqrt(variance[c] + uniforms.epsilon) * gamma[c] + beta[c]);`;
+        let v = (x[index] - mean[c]) * inverseSqrt(variance[c] + uniforms.epsilon) * gamma[c] + beta[c];
+        setOutputAtIndex(index, ${relu ? 'max(v, 0.0)' : 'v'});`;
 
 const DBETA_BODY = `
         let c = index;
@@ -49,6 +50,10 @@ const DX_BODY = `
         let scale = (gamma[c] * inv) / m;
         setOutputAtIndex(index, ((dy[index] * m - dBeta[c]) - normalized * dGamma[c]) * scale);`;
 
+/** ReLU's gate on the incoming gradient: dy where the forward output y > 0, else 0. */
+const RELU_GATE_BODY = `
+        setOutputAtIndex(index, select(0.0, dy[index], y[index] > 0.0));`;
+
 interface Shape { channels: number; size: number; uniforms: FlatUniform[] }
 
 function shapeOf(x: tf.TensorInfo, tensors: tf.TensorInfo[], epsilon: number, kernel: string): Shape {
@@ -69,12 +74,13 @@ export function batchNormTrainingWebGPU(): tf.KernelFunc {
   return (raw) => {
     const args = raw as unknown as KernelArgs;
     const { x, gamma, beta } = args.inputs;
-    const { channels, size, uniforms } = shapeOf(x, [x, gamma, beta], (args.attrs as { epsilon: number }).epsilon, 'ResclBatchNormTraining');
+    const { epsilon, relu } = args.attrs as { epsilon: number; relu?: boolean };
+    const { channels, size, uniforms } = shapeOf(x, [x, gamma, beta], epsilon, 'ResclBatchNormTraining');
     const backend = args.backend as unknown as WebGPUBackend;
     const xs = flat(x, size);
     const mean = runFlat(backend, 'resclBnMean', [['x', xs]], uniforms, [channels], MEAN_BODY);
     const variance = runFlat(backend, 'resclBnVariance', [['x', xs], ['mean', mean]], uniforms, [channels], VARIANCE_BODY);
-    const y = runFlat(backend, 'resclBnNormalize', [['x', xs], ['mean', mean], ['variance', variance], ['gamma', gamma], ['beta', beta]], uniforms, [size], NORMALIZE_BODY);
+    const y = runFlat(backend, relu ? 'resclBnNormalizeRelu' : 'resclBnNormalize', [['x', xs], ['mean', mean], ['variance', variance], ['gamma', gamma], ['beta', beta]], uniforms, [size], normalizeBody(!!relu));
     return [{ ...y, shape: x.shape }, mean, variance];
   };
 }
@@ -103,19 +109,26 @@ export function batchNormInferenceGradWebGPU(): tf.KernelFunc {
   };
 }
 
-/** [∂x, ∂γ, ∂β] on webgpu in 3 programs. */
+/**
+ * [∂x, ∂γ, ∂β] on webgpu in 3 programs, after ReLU's gate on dy as a 4th with relu (the gate cannot
+ * ride along: ∂x's program already binds the default limit of 8 storage buffers).
+ */
 export function batchNormTrainingGradWebGPU(): tf.KernelFunc {
   return (raw) => {
     const args = raw as unknown as KernelArgs;
-    const { dy, x, mean, variance, gamma } = args.inputs;
-    const { channels, size, uniforms } = shapeOf(x, [dy, x, mean, variance, gamma], (args.attrs as { epsilon: number }).epsilon, 'ResclBatchNormTrainingGrad');
+    const { dy, x, mean, variance, gamma, y } = args.inputs;
+    const { epsilon, relu } = args.attrs as { epsilon: number; relu?: boolean };
+    if (relu && !y) throw new Error('ResclBatchNormTrainingGrad: relu needs the forward output y');
+    const { channels, size, uniforms } = shapeOf(x, [dy, x, mean, variance, gamma], epsilon, 'ResclBatchNormTrainingGrad');
     const backend = args.backend as unknown as WebGPUBackend;
     const xs = flat(x, size);
-    const dys = flat(dy, size);
+    const gated = relu ? runFlat(backend, 'resclBnReluGate', [['dy', flat(dy, size)], ['y', flat(y, size)]], uniforms, [size], RELU_GATE_BODY) : null;
+    const dys = gated ?? flat(dy, size);
     const dBeta = runFlat(backend, 'resclBnDBeta', [['dy', dys]], uniforms, [channels], DBETA_BODY);
     const dGamma = runFlat(backend, 'resclBnDGamma', [['dy', dys], ['x', xs], ['mean', mean], ['variance', variance]], uniforms, [channels], DGAMMA_BODY);
     const dx = runFlat(backend, 'resclBnDx',
       [['dy', dys], ['x', xs], ['mean', mean], ['variance', variance], ['gamma', gamma], ['dBeta', dBeta], ['dGamma', dGamma]], uniforms, [size], DX_BODY);
+    if (gated) backend.disposeData(gated.dataId);
     return [{ ...dx, shape: x.shape }, dGamma, dBeta];
   };
 }

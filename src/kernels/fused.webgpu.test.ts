@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { combineKernels } from '../core/combineKernel';
 import { denseKernel, denseReluKernels } from '../core/denseKernel';
 import { canFoldPenalties, crossEntropy, crossEntropyComposite, distillation, l1Value, weightDecayValue } from '../core/losses';
-import { applyBatchNormUpdates, batchNormInference, batchNormInferenceAutodiff, batchNormTraining, batchNormTrainingAutodiff, type BatchNormParams, type BatchNormUpdate } from '../core/nets';
+import { applyBatchNormUpdates, batchNormInference, batchNormInferenceAutodiff, batchNormTraining, batchNormTrainingAutodiff, batchNormTrainingRelu, type BatchNormParams, type BatchNormUpdate } from '../core/nets';
 import { createAdam } from '../core/optimizer';
 import { warmUpPipelines } from '../core/pipelineWarmUp';
 import { countDeviceWork } from './deviceWork';
@@ -261,9 +261,9 @@ describe.skipIf(unavailable !== null)(`fused webgpu kernels (SwiftShader here; $
     expect(Array.from(got.original)).toEqual(Array.from(ref.original));
   });
 
-  it('batch norm training: y, moments and ∂z, ∂γ, ∂β = tfjs autodiff on cpu (2-D and 4-D, batch 1, odd sizes)', async () => {
+  it('batch norm training, with and without the ReLU after it: y, moments and ∂z, ∂γ, ∂β = tfjs autodiff on cpu (2-D and 4-D, batch 1, odd sizes)', async () => {
     const shapes = [[1, 3], [7, 5], [2, 5, 3, 4], [1, 9, 7, 3], [3, 4, 4, 17], [64, 10]];
-    const run = async (backendName: string, shape: number[], seed: number, reference: boolean) => {
+    const run = async (backendName: string, shape: number[], seed: number, reference: boolean, relu: boolean) => {
       await tf.setBackend(backendName);
       registerFastKernels(backendName);
       const { bn, z, w, dispose } = bnCase(shape, seed);
@@ -271,7 +271,12 @@ describe.skipIf(unavailable !== null)(`fused webgpu kernels (SwiftShader here; $
       const before = tf.memory().numTensors;
       const f = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
         const params = { ...bn, gamma: g as tf.Variable, beta: b as tf.Variable };
-        const y = reference ? batchNormTrainingAutodiff(params, x, updates) : batchNormTraining(params, x, updates);
+        if (reference) {
+          const y = batchNormTrainingAutodiff(params, x, updates);
+          return tf.sum(tf.mul(relu ? tf.relu(y) : y, w));
+        }
+        const y = relu ? batchNormTrainingRelu(params, x, updates) : batchNormTraining(params, x, updates);
+        if (!y) throw new Error('no batch-norm training kernels on webgpu');
         return tf.sum(tf.mul(y, w));
       };
       const { value, grads } = tf.valueAndGrads(f)([z, bn.gamma, bn.beta]);
@@ -284,12 +289,12 @@ describe.skipIf(unavailable !== null)(`fused webgpu kernels (SwiftShader here; $
       dispose();
       return { ...out, leaked };
     };
-    for (const [i, shape] of shapes.entries()) {
-      const ref = await run('cpu', shape, 300 + 10 * i, true);
-      const got = await run('webgpu', shape, 300 + 10 * i, false);
+    for (const [i, shape] of shapes.entries()) for (const relu of [false, true]) {
+      const ref = await run('cpu', shape, 300 + 10 * i, true, relu);
+      const got = await run('webgpu', shape, 300 + 10 * i, false, relu);
       expect(gpuErrors).toEqual([]);
       expect(got.leaked, 'no leaked tensors').toBe(0);
-      const label = `[${shape}]`;
+      const label = `[${shape}]${relu ? ' relu' : ''}`;
       expect(relativeError([got.value], [ref.value]), `${label} value`).toBeLessThanOrEqual(1e-4);
       expect(relativeError(got.mean, ref.mean), `${label} mean`).toBeLessThanOrEqual(1e-4);
       expect(relativeError(got.variance, ref.variance), `${label} variance`).toBeLessThanOrEqual(1e-4);

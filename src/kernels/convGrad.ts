@@ -33,6 +33,17 @@ interface ConvGradAttrs {
   dimRoundingMode?: 'floor' | 'round' | 'ceil';
 }
 
+type Shape4 = [number, number, number, number];
+
+/**
+ * The forward conv's geometry for a gradient kernel call, or null when the call is NCHW (then the
+ * caller runs the stock kernel).
+ */
+function nhwcGeometry(args: KernelArgs, inputShape: number[], filterShape: number[]): tf.backend_util.Conv2DInfo | null {
+  const attrs = args.attrs as unknown as ConvGradAttrs;
+  if (attrs.dataFormat === 'NCHW') return null;
+  return tf.backend_util.computeConv2DInfo(inputShape as Shape4, filterShape as Shape4, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+}
 
 /** Conv2DBackpropFilter for `backendName`, as one forward Conv2D over transposed tensors. */
 export function conv2DBackpropFilterViaConv(backendName: string): tf.KernelFunc {
@@ -40,10 +51,8 @@ export function conv2DBackpropFilterViaConv(backendName: string): tf.KernelFunc 
     const args = raw as unknown as KernelArgs;
     const { backend } = args;
     const { x, dy } = args.inputs;
-    const attrs = args.attrs as unknown as ConvGradAttrs & { filterShape: [number, number, number, number] };
-    if (attrs.dataFormat === 'NCHW') return runStock(tf.Conv2DBackpropFilter, backendName, args);
-    const info = tf.backend_util.computeConv2DInfo(
-      x.shape as [number, number, number, number], attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+    const info = nhwcGeometry(args, x.shape, (args.attrs as unknown as { filterShape: Shape4 }).filterShape);
+    if (!info) return runStock(tf.Conv2DBackpropFilter, backendName, args);
     const { inHeight: h, inWidth: w, filterHeight: fh, filterWidth: fw, outHeight: ho, outWidth: wo, strideHeight: sh, strideWidth: sw } = info;
     const pt = info.padInfo.top;
     const pl = info.padInfo.left;
@@ -104,10 +113,8 @@ export function conv2DBackpropInputViaConv(backendName: string): tf.KernelFunc {
     const args = raw as unknown as KernelArgs;
     const { backend } = args;
     const { dy, filter } = args.inputs;
-    const attrs = args.attrs as unknown as ConvGradAttrs & { inputShape: [number, number, number, number] };
-    if (attrs.dataFormat === 'NCHW') return runStock(tf.Conv2DBackpropInput, backendName, args);
-    const info = tf.backend_util.computeConv2DInfo(
-      attrs.inputShape, filter.shape as [number, number, number, number], attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+    const info = nhwcGeometry(args, (args.attrs as unknown as { inputShape: Shape4 }).inputShape, filter.shape);
+    if (!info) return runStock(tf.Conv2DBackpropInput, backendName, args);
     const { inHeight: h, inWidth: w, filterHeight: fh, filterWidth: fw, outHeight: ho, outWidth: wo } = info;
     const top = fh - 1 - info.padInfo.top;
     const left = fw - 1 - info.padInfo.left;

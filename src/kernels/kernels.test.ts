@@ -28,29 +28,20 @@ function outSize(size: number, f: number, s: number, pad: Pad): number {
   return pad === 'same' ? Math.ceil(size / s) : Math.ceil((size - f + 1) / s);
 }
 
-function filterCase(c: ConvShape, seed: number): KernelCase {
+/** A Conv2DBackpropFilter or Conv2DBackpropInput call of shape `c`, random tensors from `seed`. */
+function gradCase(kernel: typeof tf.Conv2DBackpropFilter | typeof tf.Conv2DBackpropInput, c: ConvShape, seed: number): KernelCase {
   const ho = outSize(c.h, c.f[0], c.s, c.pad);
   const wo = outSize(c.w, c.f[1], c.s, c.pad);
+  const tensor = (shape: number[], k: number) => ({ shape, values: randomValues(shape.reduce((a, b) => a * b, 1), seed + k) });
+  const dy = tensor([c.n, ho, wo, c.co], 1);
+  const forFilter = kernel === tf.Conv2DBackpropFilter;
   return {
-    kernel: tf.Conv2DBackpropFilter,
-    inputs: {
-      x: { shape: [c.n, c.h, c.w, c.ci], values: randomValues(c.n * c.h * c.w * c.ci, seed) },
-      dy: { shape: [c.n, ho, wo, c.co], values: randomValues(c.n * ho * wo * c.co, seed + 1) },
+    kernel,
+    inputs: forFilter ? { x: tensor([c.n, c.h, c.w, c.ci], 0), dy } : { dy, filter: tensor([c.f[0], c.f[1], c.ci, c.co], 0) },
+    attrs: {
+      strides: [c.s, c.s], pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined,
+      ...(forFilter ? { filterShape: [c.f[0], c.f[1], c.ci, c.co] } : { inputShape: [c.n, c.h, c.w, c.ci] }),
     },
-    attrs: { strides: [c.s, c.s], pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape: [c.f[0], c.f[1], c.ci, c.co] },
-  };
-}
-
-function inputCase(c: ConvShape, seed: number): KernelCase {
-  const ho = outSize(c.h, c.f[0], c.s, c.pad);
-  const wo = outSize(c.w, c.f[1], c.s, c.pad);
-  return {
-    kernel: tf.Conv2DBackpropInput,
-    inputs: {
-      dy: { shape: [c.n, ho, wo, c.co], values: randomValues(c.n * ho * wo * c.co, seed) },
-      filter: { shape: [c.f[0], c.f[1], c.ci, c.co], values: randomValues(c.f[0] * c.f[1] * c.ci * c.co, seed + 1) },
-    },
-    attrs: { strides: [c.s, c.s], pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined, inputShape: [c.n, c.h, c.w, c.ci] },
   };
 }
 
@@ -105,12 +96,12 @@ describe('kernels match tfjs reference kernels (cpu stock) within 1e-4', () => {
   for (const backendName of backends) {
     it(`${backendName}: Conv2DBackpropFilter over ${convShapes().length} shapes`, async () => {
       let worst = 0;
-      for (const [i, c] of convShapes().entries()) worst = Math.max(worst, await expectMatches(backendName, filterCase(c, 100 + i), label(c)));
+      for (const [i, c] of convShapes().entries()) worst = Math.max(worst, await expectMatches(backendName, gradCase(tf.Conv2DBackpropFilter, c, 100 + i), label(c)));
       expect(worst).toBeLessThanOrEqual(TOL);
     });
 
     it(`${backendName}: Conv2DBackpropInput over ${convShapes().length} shapes`, async () => {
-      for (const [i, c] of convShapes().entries()) await expectMatches(backendName, inputCase(c, 200 + i), label(c));
+      for (const [i, c] of convShapes().entries()) await expectMatches(backendName, gradCase(tf.Conv2DBackpropInput, c, 200 + i), label(c));
     });
 
     it(`${backendName}: MaxPoolGrad (2x2/2, 3x3/2 same, 3x3/1 valid, odd sizes, ties)`, async () => {

@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Experiment, type ExperimentEvent, type RunResult } from '../src/core/experiment';
-import type { BaselineBatchNorm, FisherKind, StageProgress } from '../src/core/train';
+import type { BaselineBatchNorm, CombineDecay, FisherKind, StageProgress } from '../src/core/train';
 import { BUDGETS, isMethodName, isNetKind, METHOD_KNOBS, type Budget, METHOD_NAMES, NET_KINDS, type MethodName } from '../src/core/names';
 import { disposeNet } from '../src/core/nets';
 import { INIT_SCHEMES, type InitScheme } from '../src/core/init';
@@ -36,6 +36,7 @@ const USAGE = `usage: npm run repro -- [flags]
   --budget <equal|stage> (default equal: FT/FE/LwF/EWC get ResCL's fine-tune + combine steps per task)
   --joint-init <source|scratch> (default source: joint warm-starts from the source with ResCL's budget)
   --baseline-bn <batch|frozen-source> (default batch: FT/LwF/EWC normalise with batch moments and update BN's running statistics; frozen-source keeps the source's, as ResCL keeps BN_s)
+  --combine-decay <kernels|all> (default kernels: ResCL's combine stage decays θ_t's kernels only; all: also BN γ_t, β_t and biases b_t)
   --init <${INIT_SCHEMES.join('|')}> (default he: He-normal trunk, Glorot heads, zero biases; torch-default: PyTorch's nn.Linear/nn.Conv2d default)
   --fisher <true|empirical> (default true)   --fisher-samples <n> (default ${D.fisherSamples})   --fwt <on|off> (default on: train FWT's single-task references, one per new task and seed)
   --backend <cpu|wasm|webgpu> (default cpu; wasm, with the lab's kernels from src/kernels, trains every net, convnets included)
@@ -72,6 +73,7 @@ async function main(): Promise<void> {
     fisher: { kind: 'choice', choices: ['true', 'empirical'], default: 'true' },
     'joint-init': { kind: 'choice', choices: ['source', 'scratch'], default: 'source' },
     'baseline-bn': { kind: 'choice', choices: ['batch', 'frozen-source'], default: 'batch' },
+    'combine-decay': { kind: 'choice', choices: ['kernels', 'all'], default: 'kernels' },
     init: { kind: 'choice', choices: [...INIT_SCHEMES], default: 'he' },
     'fisher-samples': { kind: 'int', min: 1, max: 60000, default: D.fisherSamples },
     fwt: { kind: 'choice', choices: ['on', 'off'], default: 'on' },
@@ -146,7 +148,7 @@ async function main(): Promise<void> {
   for (const seed of seeds) {
     const tasks = await loadScenarioTasks(scenario, { seed, trainLimit: flags['train-limit'] as number, testLimit: flags['test-limit'] as number });
     taskInfo = tasks.map((t) => ({ id: t.id, name: t.name, numClasses: t.train.numClasses }));
-    const exp = new Experiment(tasks, { net, seed, stage: stageOf(seed), alphaLearningRate: flags['alpha-lr'] as number, budget, jointInit: flags['joint-init'] as 'source' | 'scratch', init: flags.init as InitScheme, baselineBatchNorm: flags['baseline-bn'] as BaselineBatchNorm, fisher: flags.fisher as FisherKind, fisherSamples: flags['fisher-samples'] as number });
+    const exp = new Experiment(tasks, { net, seed, stage: stageOf(seed), alphaLearningRate: flags['alpha-lr'] as number, budget, jointInit: flags['joint-init'] as 'source' | 'scratch', init: flags.init as InitScheme, baselineBatchNorm: flags['baseline-bn'] as BaselineBatchNorm, combineDecay: flags['combine-decay'] as CombineDecay, fisher: flags.fisher as FisherKind, fisherSamples: flags['fisher-samples'] as number });
     headWarmupSteps = exp.options.headWarmupSteps;
     console.log(`ResCL Lab repro: ${scenario} (${tasks.map((t) => `${t.id}: ${t.train.count} train / ${t.test.count} test`).join(', ')}), net ${net}, backend ${backend}, seed ${seed}, budget ${budget}`);
     console.log(`methods: ${methods.map((m) => `${m}${METHOD_KNOBS[m] ? ` ${METHOD_KNOBS[m]?.knob} ∈ {${knobsOf(m).join(', ')}}` : ''}`).join('; ')}`);
@@ -198,7 +200,7 @@ async function main(): Promise<void> {
   }
   const results = assembleResults({
     scenario, net, backend, budget, seeds, tasks: taskInfo, runs, scratch, sourceAccuracyBySeed,
-    settings: { epochs: flags.epochs, trainLimit: flags['train-limit'], testLimit: flags['test-limit'], batch: flags.batch, lr: flags.lr, alphaLr: flags['alpha-lr'], weightDecay: D.weightDecay, headWarmupSteps, fisher: flags.fisher, fisherSamples: flags['fisher-samples'], budget, jointInit: flags['joint-init'], init: flags.init, baselineBatchNorm: flags['baseline-bn'] },
+    settings: { epochs: flags.epochs, trainLimit: flags['train-limit'], testLimit: flags['test-limit'], batch: flags.batch, lr: flags.lr, alphaLr: flags['alpha-lr'], weightDecay: D.weightDecay, headWarmupSteps, fisher: flags.fisher, fisherSamples: flags['fisher-samples'], budget, jointInit: flags['joint-init'], init: flags.init, baselineBatchNorm: flags['baseline-bn'], combineDecay: flags['combine-decay'] },
     seconds: Math.round((performance.now() - started) / 1000),
   });
   writeStudy(results, out);

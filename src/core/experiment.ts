@@ -23,7 +23,7 @@ import { addHead, buildNet, cloneNet, countParams, disposeNet, type Net } from '
 import { TRAINING_DEFAULTS } from './trainingDefaults';
 import {
   computeFisher, evaluateAccuracy, ewcParameters, plainForward, trainFinetune, trainJoint, trainSource, DEFAULT_STAGE_OPTIONS,
-  type BaselineBatchNorm, type EwcMemory, type FinetuneOptions, type FisherKind, type StageOptions, type StageProgress,
+  type BaselineBatchNorm, type CombineDecay, type EwcMemory, type FinetuneOptions, type FisherKind, type StageOptions, type StageProgress,
 } from './train';
 import type { TaskData } from './types';
 
@@ -68,6 +68,12 @@ export interface ExperimentOptions {
    * as ResCL keeps BN_s). ResCL's own fine-tune (stage 2) always uses 'batch'.
    */
   baselineBatchNorm: BaselineBatchNorm;
+  /**
+   * ResCL: which θ_t the combine stage's weight decay covers (train.ts `CombineDecay`): 'kernels'
+   * (default; kernels only, as every stage) or 'all' (also BN γ_t, β_t and biases b_t, so α_t's L1
+   * cannot be dodged by them growing; docs/METHOD.md, "Decay in the combine stage").
+   */
+  combineDecay: CombineDecay;
 }
 
 export const DEFAULT_EXPERIMENT_OPTIONS: ExperimentOptions = {
@@ -85,6 +91,7 @@ export const DEFAULT_EXPERIMENT_OPTIONS: ExperimentOptions = {
   jointInit: 'source',
   init: 'he',
   baselineBatchNorm: 'batch',
+  combineDecay: 'kernels',
 };
 
 /** What a finished method run reports. `net` is its final network (the caller owns it). */

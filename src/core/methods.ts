@@ -139,7 +139,8 @@ const rescl: MethodStep = async function* (ctx, run, prev, k) {
     yield { type: 'combined', method: 'rescl', knob: run.knob, taskIndex: k, combined };
     for await (const progress of trainCombined(combined, ctx.trainData(k), {
       ...ctx.stageOptionsFor(run.method, k), lambda: run.runOptions.lambda ?? run.knob ?? 0,
-      alphaLearningRate: ctx.options.alphaLearningRate, targetBatchNorm: ctx.options.targetBatchNorm, teacher,
+      alphaLearningRate: ctx.options.alphaLearningRate, targetBatchNorm: ctx.options.targetBatchNorm,
+      decay: ctx.options.combineDecay, teacher,
     })) {
       const event = progressOf(run, k)(progress);
       // α trajectories: one small read-back on the reports that read the loss anyway

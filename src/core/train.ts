@@ -326,11 +326,28 @@ export interface CombineOptions extends StageOptions {
   alphaLearningRate: number;
   /** BN_t mode during the stage (lab choice, default 'inference') */
   targetBatchNorm: TargetBatchNormMode;
+  /** which θ_t the weight decay covers (`CombineDecay`; default 'kernels') */
+  decay?: CombineDecay;
   /**
    * The fine-tuned net_t whose new head gives the teacher Ŷ_t (default `c.target`). Set it when
    * `c.target` is warm-started from another combined net, so the teacher stays θ*_t.
    */
   teacher?: Net;
+}
+
+/**
+ * Which θ_t the combine stage's weight decay (λ_dec/2)‖θ‖² covers (lab choice, a named setting):
+ * 'kernels' (default): the kernels W_t of net_t's trunk and its new head, as in every other stage;
+ * 'all': every trainable θ_t (`combinedTargetVariables`): also BN γ_t, β_t, biases b_t, affine
+ *        scales and the new head's bias. A target unit contributes α_t ⊙ (k_t ⊙ (W_t x) + c_t) with
+ *        k_t = γ_t/√(σ²_t+ε), c_t = β_t − k_t ⊙ (μ_t − b_t): under 'kernels' the L1 on α_t could be
+ *        dodged by γ_t, β_t, b_t growing while α_t shrinks; 'all' puts a price on that too.
+ */
+export type CombineDecay = 'kernels' | 'all';
+
+/** The variables the combine stage decays under `decay` (see `CombineDecay`). */
+export function combineDecayedVariables(c: CombinedNet, decay: CombineDecay = 'kernels'): tf.Variable[] {
+  return decay === 'all' ? combinedTargetVariables(c) : decayedVariables(c.target, [newHead(c)]);
 }
 
 /**
@@ -368,6 +385,7 @@ export function plainForward(net: Net): (x: tf.Tensor4D) => tf.Tensor2D[] {
  * Ŷ_t: net_t's new head on X_t):
  *     L = Σ_old KD(Ŷ_s, net_c(X_t; head)) + KD(Ŷ_t, net_c(X_t; new head))
  *         + λ·(‖α_s‖₁ + ‖α_t‖₁) + (λ_dec/2)‖θ_t‖²
+ * where the decay covers θ_t's kernels or all of θ_t (`options.decay`, `CombineDecay`).
  * The labels of the new task are not used (RESCL.md). α trains at `alphaLearningRate`.
  */
 export async function* trainCombined(c: CombinedNet, data: ResidentDataset, options: CombineOptions): AsyncGenerator<StageProgress, void, undefined> {
@@ -378,7 +396,7 @@ export async function* trainCombined(c: CombinedNet, data: ResidentDataset, opti
   const lambdaOf = typeof options.lambda === 'function' ? options.lambda : () => options.lambda as number;
   const alphas = alphaVariables(c);
   const targetVars = combinedTargetVariables(c);
-  const decayed = decayedVariables(c.target, [newHead(c)]);
+  const decayed = combineDecayedVariables(c, options.decay);
   try {
     yield* trainingLoop({
       stage: 'combine', data, options,

@@ -157,9 +157,10 @@ async function main(): Promise<void> {
     const labStarted = Date.now();
     const lab = await runLab();
     const labSeconds = (Date.now() - labStarted) / 1000;
+    let replaySeconds = 0;
     // adam 'tfjs': the replay's Adam with the lab's float32 constants (the check); 'torch':
     // torch.optim.Adam, shown for comparison only (docs/CROSSCHECK.md: why the two part).
-    // order: the batch order of a float32 sibling (crosscheck_torch.py, CROSSCHECK_ORDER).
+    // order: which float32 replay ('forward', 'reversed', 'perm:k'; crosscheck_torch.py, CROSSCHECK_ORDER/SUMS).
     const replay = (dtype: 'float32' | 'float64', adam: 'tfjs' | 'torch' = 'tfjs', order = 'forward'): Run => {
       const file = path.join(out, `${stage}.torch-${dtype}${adam === 'torch' ? '-torchadam' : ''}${order === 'forward' ? '' : `-${order.replace(':', '')}`}.json`);
       const dump = dumpSteps && dtype === 'float32' && adam === 'tfjs' && order === 'forward'
@@ -174,7 +175,6 @@ async function main(): Promise<void> {
       const r = JSON.parse(readFileSync(file, 'utf8')) as Run;
       return { losses: r.losses, acc: Object.fromEntries(Object.entries(r.acc).map(([id, a]) => [id, 100 * a])) };
     };
-    let replaySeconds = 0;
     const exact = replay('float64');
     const replays: NamedRun[] = orders.map((order) => ({ name: order, ...replay('float32', 'tfjs', order) }));
     const stockAdam = replay('float32', 'torch');

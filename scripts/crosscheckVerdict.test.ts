@@ -27,7 +27,7 @@ describe('float32Floor', () => {
       named('reversed', losses(60, { 12: -3e-4 }), { a: 89.9 }),
       named('perm:1', losses(60, { 55: 5e-3 }), { a: 90 }), // beyond the 50 compared steps: not counted
     ];
-    const floor = float32Floor(f64, replays, 50);
+    const floor = float32Floor(f64, replays, 50, 0);
     expect(floor.vsFloat64.map((x) => x.name)).toEqual(['forward', 'reversed', 'perm:1']);
     expect(floor.vsFloat64[2].d).toBe(0);
     // forward vs reversed differ at two steps: 2e-4 at step 11 and 3e-4 (relative to 0.9997) at step 13
@@ -42,10 +42,14 @@ describe('float32Floor', () => {
     expect(loo.forward.ratio).toBeCloseTo(2e-4 / (3e-4 / (1 - 3e-4)), 9);
     expect(loo['perm:1'].ratio).toBe(0);
     expect(loo.forward.accOk).toBe(true); // 0.2 from float64, the others spread 0.1: 2 × 0.1 = 0.2 allowed
+    // a replay 0.7 from float64 where the others and float64 spread 0.3: beyond 2 × 0.3 unless accTol ≥ 0.7
+    const off = [...replays, named('perm:2', losses(60), { a: 89.3 })];
+    expect(float32Floor(f64, off, 50, 0.2).leaveOneOut[3].accOk).toBe(false);
+    expect(float32Floor(f64, off, 50, 0.7).leaveOneOut[3].accOk).toBe(true);
   });
 
   it('refuses an empty set of replays', () => {
-    expect(() => float32Floor(run([1], {}), [], 1)).toThrow(/at least one float32 replay/);
+    expect(() => float32Floor(run([1], {}), [], 1, 0.2)).toThrow(/at least one float32 replay/);
   });
 });
 

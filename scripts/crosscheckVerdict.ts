@@ -104,8 +104,11 @@ function accuraciesWithin(run: Run, float64: Run, accSpread: Record<string, numb
   return Object.keys(float64.acc).every((id) => Math.abs(run.acc[id] - float64.acc[id]) <= Math.max(accTol, FLOOR_FACTOR * accSpread[id]) + 1e-9);
 }
 
-/** The float32 floor of a stage from its float64 replay and its float32 replays (at least one). */
-export function float32Floor(float64: Run, replays: readonly NamedRun[], n: number): Float32Floor {
+/**
+ * The float32 floor of a stage from its float64 replay and its float32 replays (at least one), over
+ * the first n steps; accTol (points) is the rule's, for the leave-one-out accuracy test.
+ */
+export function float32Floor(float64: Run, replays: readonly NamedRun[], n: number, accTol: number): Float32Floor {
   if (replays.length === 0) throw new Error('float32Floor needs at least one float32 replay');
   const accSpread = accuracySpread(float64, replays);
   const leaveOneOut = replays.length < 2 ? [] : replays.map((r, i) => {
@@ -114,7 +117,7 @@ export function float32Floor(float64: Run, replays: readonly NamedRun[], n: numb
     return {
       name: r.name,
       ratio: maxRelDiff(r.losses, float64.losses, n).max / Math.max(1e-30, floor),
-      accOk: accuraciesWithin(r, float64, accuracySpread(float64, others), 0),
+      accOk: accuraciesWithin(r, float64, accuracySpread(float64, others), accTol),
     };
   });
   return { ...lossFloor(float64, replays, n), accSpread, leaveOneOut };
@@ -151,7 +154,7 @@ export function judgeStage(
   const r0 = replays[0];
   const n = Math.min(options.steps, lab.losses.length, r0.losses.length, float64.losses.length);
   const first = maxRelDiff(lab.losses, r0.losses, n);
-  const floor = float32Floor(float64, replays, n);
+  const floor = float32Floor(float64, replays, n, accTol);
   const labVsFloat64 = maxRelDiff(lab.losses, float64.losses, n).max;
   const acc = Object.fromEntries(Object.keys(lab.acc).map((id) => [id, { lab: lab.acc[id], float64: float64.acc[id], replays: replays.map((r) => r.acc[id]) }]));
   const base = { steps: lab.losses.length, compared: n, maxRel: first.max, worstStep: first.step, firstOverRtol: firstOver(lab.losses, r0.losses, rtol), labVsFloat64, floor, acc };

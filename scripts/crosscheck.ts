@@ -38,7 +38,7 @@ const USAGE = `usage: npm run crosscheck -- [flags]
                floor of the verdict (scripts/crosscheckVerdict.ts, docs/CROSSCHECK.md)
   --init <he|torch-default> (default he) the nets' initialisation (src/core/init.ts)
   --dump-steps <n> (default 0) source/fine-tune/LwF/EWC: write every variable after each of the first n steps,
-               lab and PyTorch float32, for scripts/crosscheck_diff.py <out> <stage>
+               lab and every replay, for scripts/crosscheck_diff.py and crosscheck_drift.py <out> <stage>
   --stock 1   tfjs's own kernels only (no src/kernels replacements)
   --data-only 1   only write the task data (<task>-<split>-x.u8 / -y.u8) to --out, for scripts/finetune_gap.py
   --python <exe> (default: python3 if it has torch, else /usr/bin/python3; needs PyTorch: apt-get install -y python3-torch)`;
@@ -163,8 +163,11 @@ async function main(): Promise<void> {
     // order: which float32 replay ('forward', 'reversed', 'perm:k'; crosscheck_torch.py, CROSSCHECK_ORDER/SUMS).
     const replay = (dtype: 'float32' | 'float64', adam: 'tfjs' | 'torch' = 'tfjs', order = 'forward'): Run => {
       const file = path.join(out, `${stage}.torch-${dtype}${adam === 'torch' ? '-torchadam' : ''}${order === 'forward' ? '' : `-${order.replace(':', '')}`}.json`);
-      const dump = dumpSteps && dtype === 'float32' && adam === 'tfjs' && order === 'forward'
-        ? { CROSSCHECK_DUMP: path.join(out, `${stage}.torch-dump.npz`), CROSSCHECK_DUMP_STEPS: String(dumpSteps) } : {};
+      // --dump-steps: every tfjs-Adam replay writes its variables too (forward: torch-dump.npz, for
+      // crosscheck_diff.py; the others torch-dump-<float64|order>.npz, for crosscheck_drift.py)
+      const dumpName = dtype === 'float64' ? '-float64' : order === 'forward' ? '' : `-${order.replace(':', '')}`;
+      const dump = dumpSteps && adam === 'tfjs'
+        ? { CROSSCHECK_DUMP: path.join(out, `${stage}.torch-dump${dumpName}.npz`), CROSSCHECK_DUMP_STEPS: String(dumpSteps) } : {};
       // a 'perm:k' sibling permutes both the examples of each batch and the inputs of every dot product
       const sums = order.startsWith('perm:') ? order : 'forward';
       const env = { ...process.env, CROSSCHECK_DTYPE: dtype, CROSSCHECK_ADAM: adam, CROSSCHECK_ORDER: order, CROSSCHECK_SUMS: sums, ...dump };

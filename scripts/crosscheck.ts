@@ -2,8 +2,9 @@
  * `npm run crosscheck -- [flags]`: an outside check of the lab's training. For each stage (source,
  * fine-tune with its head warm-up, combine, LwF, EWC) it exports the stage's initial weights and exact
  * batch order (src/core/trace.ts), runs the stage in the lab, replays it in PyTorch eager
- * (scripts/crosscheck_torch.py, system python3 + python3-torch) and compares the loss of every step
- * and the final test accuracies. Exits 1 when a stage misses the tolerances.
+ * (scripts/crosscheck_torch.py, system python3 + python3-torch) in float64 and in several float32
+ * siblings (other summation orders), and judges the loss of every step and the final test accuracies
+ * by the rule in scripts/crosscheckVerdict.ts. Exits 1 when a stage fails it.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -22,6 +23,7 @@ import {
 import { loadScenarioTasks } from '../src/data/scenarioNode';
 import { useBackend, type ScriptBackend } from './backend';
 import { parseFlags, UsageError } from './cli';
+import { judgeStage, maxRelDiff, type NamedRun, type Run, type StageJudgement } from './crosscheckVerdict';
 
 const STAGES = ['source', 'finetune', 'combine', 'lwf', 'ewc'] as const;
 type Stage = (typeof STAGES)[number];
@@ -31,61 +33,22 @@ const USAGE = `usage: npm run crosscheck -- [flags]
   --train-limit <n per task> (default 4000)   --test-limit <n> (default 2000)   --epochs <n> (default 2)
   --seed <n> (default 1)   --loss-rtol <x> (default 1e-4, over the first --loss-steps 50 steps)
   --acc-tol <points> (default 0.2)   --out <dir> (default repro-out/crosscheck-<net>-<backend>)
+  --siblings <k> (default 4) float32 replays with each batch's examples and every dot product's inputs
+               in a seeded random order, besides the trace's order and the reversed batches: the float32
+               floor of the verdict (scripts/crosscheckVerdict.ts, docs/CROSSCHECK.md)
   --init <he|torch-default> (default he) the nets' initialisation (src/core/init.ts)
   --dump-steps <n> (default 0) source/fine-tune/LwF/EWC: write every variable after each of the first n steps,
-               lab and PyTorch float32, for scripts/crosscheck_diff.py <out> <stage>
+               lab and every replay, for scripts/crosscheck_diff.py and crosscheck_drift.py <out> <stage>
   --stock 1   tfjs's own kernels only (no src/kernels replacements)
   --data-only 1   only write the task data (<task>-<split>-x.u8 / -y.u8) to --out, for scripts/finetune_gap.py
   --python <exe> (default: python3 if it has torch, else /usr/bin/python3; needs PyTorch: apt-get install -y python3-torch)`;
 
-interface StageResult {
-  stage: Stage; steps: number; maxRel: number; worstStep: number; firstOverRtol: number;
-  labVsFloat64: number; torchVsFloat64: number;
-  /** the float32 replay with every batch in reverse order vs float64, and vs the forward-order float32 replay */
-  reversedVsFloat64: number; torchVsReversed: number;
+/** One stage's record in summary.json: the judgement (crosscheckVerdict.ts) plus the stock-Adam comparison. */
+interface StageResult extends StageJudgement {
+  stage: Stage;
   /** lab vs a replay with torch.optim.Adam (float64 bias corrections): for comparison, not judged */
   labVsTorchAdam: number;
-  /** per head: [lab, PyTorch float32, PyTorch float64, PyTorch float32 reversed order] test accuracy in % */
-  acc: Record<string, [number, number, number, number]>;
-  /** 'exact': within rtol of PyTorch float32; 'float32-limited': see `agrees`; 'fail' */
-  verdict: 'exact' | 'float32-limited' | 'fail'; pass: boolean;
-}
-
-/**
- * The agreement rule. 'exact': every loss of the first steps within `rtol` of PyTorch float32 and
- * every accuracy within `accTol` points of it. 'float32-limited': the float32 replays themselves
- * (forward and reversed batch order: the same math, other summation orders) leave `rtol` of the
- * float64 replay within those steps, so no float32 code can meet `rtol` there (Adam turns rounding
- * of near-zero gradients, ReLU gates and BN moments into full-size differences); then the lab
- * passes when its largest distance from float64 is at most 2x the float32 spread (the largest
- * distance among the three replays) and each accuracy is within max(accTol, 2x the replays'
- * accuracy spread) of float64's.
- */
-function agrees(r: Omit<StageResult, 'verdict' | 'pass'>, rtol: number, accTol: number): StageResult['verdict'] {
-  const accSpread = (a: number[]) => Math.max(...a) - Math.min(...a);
-  if (r.maxRel <= rtol && Object.values(r.acc).every(([lab, f32]) => Math.abs(lab - f32) <= accTol + 1e-9)) return 'exact';
-  const spread = Math.max(r.torchVsFloat64, r.reversedVsFloat64, r.torchVsReversed);
-  if (spread <= rtol) return 'fail';
-  const lossOk = r.labVsFloat64 <= 2 * spread;
-  const accOk = Object.values(r.acc).every(([lab, f32, f64, rev]) => Math.abs(lab - f64) <= Math.max(accTol, 2 * accSpread([f32, f64, rev])) + 1e-9);
-  return lossOk && accOk ? 'float32-limited' : 'fail';
-}
-
-/** Largest |a−b|/|b| over the first n steps, and its 1-based step. */
-function maxRelDiff(a: number[], b: number[], n: number): { max: number; step: number } {
-  let max = 0;
-  let step = 0;
-  for (let i = 0; i < n; i++) {
-    const rel = Math.abs(a[i] - b[i]) / Math.max(1e-12, Math.abs(b[i]));
-    if (rel > max) { max = rel; step = i + 1; }
-  }
-  return { max, step };
-}
-
-/** 1-based first step whose relative difference exceeds rtol (length + 1 when none does). */
-function firstOver(a: number[], b: number[], rtol: number): number {
-  const i = a.findIndex((x, k) => Math.abs(x - b[k]) / Math.max(1e-12, Math.abs(b[k])) > rtol);
-  return i < 0 ? a.length + 1 : i + 1;
+  pass: boolean;
 }
 
 /** Every variable of a plain net in a fixed order: per unit kernel, bias, γ, β, μ, σ²; then each head's kernel, bias. */
@@ -137,6 +100,7 @@ async function main(): Promise<void> {
     stock: { kind: 'int', min: 0, max: 1, default: 0 },
     init: { kind: 'choice', choices: [...INIT_SCHEMES], default: 'he' },
     'dump-steps': { kind: 'int', min: 0, max: 1000, default: 0 },
+    siblings: { kind: 'int', min: 0, max: 50, default: 4 },
   }, USAGE);
   const dumpSteps = flags['dump-steps'] as number;
   const init = flags.init as InitScheme;
@@ -181,47 +145,57 @@ async function main(): Promise<void> {
   const rtol = flags['loss-rtol'] as number;
   const lossSteps = flags['loss-steps'] as number;
   const accTol = flags['acc-tol'] as number;
+  // the float32 replays: the trace's batch order (the one 'exact' compares with), each batch reversed,
+  // and --siblings seeded permutations of the examples within each batch and of the inputs of every
+  // dot product (crosscheck_torch.py, CROSSCHECK_ORDER and CROSSCHECK_SUMS)
+  const orders = ['forward', 'reversed', ...Array.from({ length: flags.siblings as number }, (_, k) => `perm:${k + 1}`)];
   const results: StageResult[] = [];
   /** Writes the trace, runs the lab's stage and the PyTorch replay, and compares them. */
   const check = async (stage: Stage, trace: StageTrace, runLab: () => Promise<{ losses: number[]; acc: Record<string, number> }>) => {
     const tracePath = path.join(out, `${stage}.trace.json`);
     writeFileSync(tracePath, traceToJson(trace));
+    const labStarted = Date.now();
     const lab = await runLab();
+    const labSeconds = (Date.now() - labStarted) / 1000;
+    let replaySeconds = 0;
     // adam 'tfjs': the replay's Adam with the lab's float32 constants (the check); 'torch':
     // torch.optim.Adam, shown for comparison only (docs/CROSSCHECK.md: why the two part).
-    // order 'reversed': every batch fed in reverse order, a second float32 run of the same math.
-    const replay = (dtype: 'float32' | 'float64', adam: 'tfjs' | 'torch' = 'tfjs', order: 'forward' | 'reversed' = 'forward') => {
-      const file = path.join(out, `${stage}.torch-${dtype}${adam === 'torch' ? '-torchadam' : ''}${order === 'reversed' ? '-reversed' : ''}.json`);
-      const dump = dumpSteps && dtype === 'float32' && adam === 'tfjs' && order === 'forward'
-        ? { CROSSCHECK_DUMP: path.join(out, `${stage}.torch-dump.npz`), CROSSCHECK_DUMP_STEPS: String(dumpSteps) } : {};
-      const env = { ...process.env, CROSSCHECK_DTYPE: dtype, CROSSCHECK_ADAM: adam, CROSSCHECK_ORDER: order, ...dump };
+    // order: which float32 replay ('forward', 'reversed', 'perm:k'; crosscheck_torch.py, CROSSCHECK_ORDER/SUMS).
+    const replay = (dtype: 'float32' | 'float64', adam: 'tfjs' | 'torch' = 'tfjs', order = 'forward'): Run => {
+      const file = path.join(out, `${stage}.torch-${dtype}${adam === 'torch' ? '-torchadam' : ''}${order === 'forward' ? '' : `-${order.replace(':', '')}`}.json`);
+      // --dump-steps: every tfjs-Adam replay writes its variables too (forward: torch-dump.npz, for
+      // crosscheck_diff.py; the others torch-dump-<float64|order>.npz, for crosscheck_drift.py)
+      const dumpName = dtype === 'float64' ? '-float64' : order === 'forward' ? '' : `-${order.replace(':', '')}`;
+      const dump = dumpSteps && adam === 'tfjs'
+        ? { CROSSCHECK_DUMP: path.join(out, `${stage}.torch-dump${dumpName}.npz`), CROSSCHECK_DUMP_STEPS: String(dumpSteps) } : {};
+      // a 'perm:k' sibling permutes both the examples of each batch and the inputs of every dot product
+      const sums = order.startsWith('perm:') ? order : 'forward';
+      const env = { ...process.env, CROSSCHECK_DTYPE: dtype, CROSSCHECK_ADAM: adam, CROSSCHECK_ORDER: order, CROSSCHECK_SUMS: sums, ...dump };
+      const started = Date.now();
       const run = spawnSync(python, [path.join('scripts', 'crosscheck_torch.py'), tracePath, out, file], { stdio: 'inherit', env });
-      if (run.status !== 0) throw new Error(`crosscheck_torch.py failed on ${stage} in ${dtype} (exit ${run.status})`);
-      return JSON.parse(readFileSync(file, 'utf8')) as { losses: number[]; acc: Record<string, number> };
+      if (run.status !== 0) throw new Error(`crosscheck_torch.py failed on ${stage} in ${dtype}, order ${order} (exit ${run.status})`);
+      replaySeconds += (Date.now() - started) / 1000;
+      const r = JSON.parse(readFileSync(file, 'utf8')) as Run;
+      return { losses: r.losses, acc: Object.fromEntries(Object.entries(r.acc).map(([id, a]) => [id, 100 * a])) };
     };
-    const torch = replay('float32');
     const exact = replay('float64');
-    const reversed = replay('float32', 'tfjs', 'reversed');
+    const replays: NamedRun[] = orders.map((order) => ({ name: order, ...replay('float32', 'tfjs', order) }));
     const stockAdam = replay('float32', 'torch');
-    const n = Math.min(lossSteps, lab.losses.length);
-    const lab32 = maxRelDiff(lab.losses, torch.losses, n);
-    const acc: Record<string, [number, number, number, number]> = {};
-    for (const id of Object.keys(lab.acc)) acc[id] = [100 * lab.acc[id], 100 * torch.acc[id], 100 * exact.acc[id], 100 * reversed.acc[id]];
-    const result = {
-      stage, steps: lab.losses.length, maxRel: lab32.max, worstStep: lab32.step, firstOverRtol: firstOver(lab.losses, torch.losses, rtol),
-      labVsFloat64: maxRelDiff(lab.losses, exact.losses, n).max, torchVsFloat64: maxRelDiff(torch.losses, exact.losses, n).max,
-      reversedVsFloat64: maxRelDiff(reversed.losses, exact.losses, n).max, torchVsReversed: maxRelDiff(torch.losses, reversed.losses, n).max,
-      labVsTorchAdam: maxRelDiff(lab.losses, stockAdam.losses, n).max, acc,
-    };
-    const verdict = lab.losses.length === torch.losses.length ? agrees(result, rtol, accTol) : 'fail';
-    const pass = verdict !== 'fail';
-    results.push({ ...result, verdict, pass });
+    const labPct: Run = { losses: lab.losses, acc: Object.fromEntries(Object.entries(lab.acc).map(([id, a]) => [id, 100 * a])) };
+    const judged = judgeStage(labPct, exact, replays, { rtol, accTol, steps: lossSteps });
+    const pass = judged.verdict !== 'fail';
+    const result: StageResult = { stage, ...judged, labVsTorchAdam: maxRelDiff(lab.losses, stockAdam.losses, judged.compared).max, pass };
+    results.push(result);
     writeFileSync(path.join(out, `${stage}.lab.json`), JSON.stringify(lab));
     const e = (x: number) => x.toExponential(2);
-    console.log(`${pass ? 'PASS' : 'FAIL'} (${verdict}) ${stage.padEnd(8)} ${lab.losses.length} steps; first ${n}: max rel loss diff lab/torch ${e(lab32.max)} (step ${lab32.step}), `
-      + `within ${rtol} up to step ${result.firstOverRtol - 1}; lab/float64 ${e(result.labVsFloat64)}; float32 spread: torch/float64 ${e(result.torchVsFloat64)}, `
-      + `reversed/float64 ${e(result.reversedVsFloat64)}, torch/reversed ${e(result.torchVsReversed)}; lab/torch.optim.Adam ${e(result.labVsTorchAdam)}; accuracy lab / torch / float64 / reversed: `
-      + Object.entries(acc).map(([id, a]) => `${id} ${a.map((x) => x.toFixed(2)).join(' / ')}`).join(', '));
+    const f = judged.floor;
+    console.log(`${pass ? 'PASS' : 'FAIL'} (${judged.verdict}) ${stage.padEnd(8)} ${judged.steps} steps (lab ${labSeconds.toFixed(0)} s, ${orders.length + 2} replays ${replaySeconds.toFixed(0)} s); `
+      + `first ${judged.compared}: lab/torch float32 ${e(judged.maxRel)} (step ${judged.worstStep}), within ${rtol} up to step ${judged.firstOverRtol - 1}; lab/float64 ${e(judged.labVsFloat64)}\n`
+      + `  float32 floor ${e(f.spread)} (${f.spreadFrom}); replays vs float64: ${f.vsFloat64.map((x) => `${x.name} ${e(x.d)}`).join(', ')}; largest pair ${f.pairMax.a}/${f.pairMax.b} ${e(f.pairMax.d)}\n`
+      + `  leave-one-out (replay vs float64 / floor of the others; > 2 would fail a float32 run): ${f.leaveOneOut.map((x) => `${x.name} ${x.ratio.toFixed(2)}${x.accOk ? '' : ' (accuracy off)'}`).join(', ')}\n`
+      + `  lab/torch.optim.Adam ${e(result.labVsTorchAdam)}; accuracy lab / float64 / float32 ${orders.join(', ')}: `
+      + Object.entries(judged.acc).map(([id, a]) => `${id} ${a.lab.toFixed(2)} / ${a.float64.toFixed(2)} / ${a.replays.map((x) => x.toFixed(2)).join(', ')}`).join('; ')
+      + `\n  verdict: ${judged.reason}`);
   };
   const traceOf = async (stage: Stage, nets: Record<string, Net>, count: number, stageSeed: number, settings: Record<string, number | string | boolean>): Promise<StageTrace> => {
     const serialized = Object.fromEntries(await Promise.all(Object.entries(nets).map(async ([k, n]) => [k, await serializeNet(n)] as const)));
@@ -292,7 +266,9 @@ async function main(): Promise<void> {
   }
   if (finetuned) disposeNet(finetuned);
   disposeNet(source);
-  writeFileSync(path.join(out, 'summary.json'), JSON.stringify({ net: netKind, width: flags.width, backend, results }, null, 2));
+  writeFileSync(path.join(out, 'summary.json'), JSON.stringify({
+    net: netKind, width: flags.width, backend, rule: { rtol, accTol, steps: lossSteps, float32Replays: orders }, results,
+  }, null, 2));
   const failed = results.filter((r) => !r.pass);
   console.log(failed.length === 0 ? `crosscheck passed: ${results.length} stages` : `crosscheck FAILED: ${failed.map((r) => r.stage).join(', ')}`);
   if (failed.length) process.exit(1);

@@ -11,8 +11,9 @@ biased batch variance, running <- 0.9 running + 0.1 batch, eps 1e-3; Adam as tfj
 (TfjsAdam: float32 betas and bias corrections, the lab's eps 1e-7; CROSSCHECK_ADAM=torch for
 torch.optim.Adam); weight decay as the loss term (l/2)||W||^2 on the kernels the lab decays.
 OUT.json gets {"losses": [per step], "acc": {name: accuracy}}.
-Environment: CROSSCHECK_DTYPE=float64, CROSSCHECK_ORDER=reversed, CROSSCHECK_ADAM=torch,
-CROSSCHECK_DUMP=file.npz (+ CROSSCHECK_DUMP_STEPS), each described where it is read below.
+Environment: CROSSCHECK_DTYPE=float64, CROSSCHECK_ORDER=reversed|perm:<k>, CROSSCHECK_SUMS=perm:<k>,
+CROSSCHECK_ADAM=torch, CROSSCHECK_DUMP=file.npz (+ CROSSCHECK_DUMP_STEPS), each described where it
+is read below.
 
 --variant (for the fine-tuning study, not the agreement check) changes one choice:
   warmup_state=shared   the head keeps its warm-up Adam moments in the main phase (lab: fresh)
@@ -23,6 +24,7 @@ CROSSCHECK_DUMP=file.npz (+ CROSSCHECK_DUMP_STEPS), each described where it is r
 import json
 import math
 import os
+import random
 import struct
 import sys
 
@@ -48,10 +50,54 @@ ADAM = os.environ.get("CROSSCHECK_ADAM", "tfjs")
 # each of the first CROSSCHECK_DUMP_STEPS steps, for a variable-by-variable diff
 DUMP = os.environ.get("CROSSCHECK_DUMP")
 DUMP_STEPS = int(os.environ.get("CROSSCHECK_DUMP_STEPS", "10"))
-# CROSSCHECK_ORDER=reversed feeds every batch's examples in reverse order: the same math, other
-# float32 summation orders (batch means, BN moments, gradient sums), i.e. a second float32 run that
-# shows how far float32 rounding alone moves a run
-REVERSED = os.environ.get("CROSSCHECK_ORDER") == "reversed"
+# CROSSCHECK_ORDER feeds every batch's examples in another order: the same math, other float32
+# summation orders (batch means, BN moments, gradient sums), i.e. a sibling float32 run that shows
+# how far float32 rounding alone moves a run. "forward" (default): the trace's order; "reversed":
+# each batch reversed; "perm:<k>" (k >= 1): each batch shuffled by a generator seeded (k, step), so
+# siblings k = 1, 2, ... are independent draws of the within-batch order (the floor in
+# scripts/crosscheckVerdict.ts is the largest distance among these runs and float64)
+ORDER = os.environ.get("CROSSCHECK_ORDER", "forward")
+
+
+def batch_order(idx, step, order=None):
+    """The examples of batch `step` (0-based) in the order CROSSCHECK_ORDER asks for (a permutation of idx)."""
+    order = ORDER if order is None else order
+    if order == "forward":
+        return list(idx)
+    if order == "reversed":
+        return list(idx)[::-1]
+    if order.startswith("perm:") and order[5:].isdigit() and int(order[5:]) >= 1:
+        out = list(idx)
+        random.Random(int(order[5:]) * 1_000_003 + step).shuffle(out)
+        return out
+    raise SystemExit(f"CROSSCHECK_ORDER must be forward, reversed or perm:<k> with k >= 1, not {order!r}")
+
+
+batch_order([], 0)  # a bad CROSSCHECK_ORDER stops here, before any work
+
+# CROSSCHECK_SUMS=perm:<k> (k >= 1) feeds the inputs of every dot product in another order: each
+# dense/conv unit and head reads its input features (channels for a conv) through a permutation p,
+# seeded (k, unit), and its kernel's input rows through the same p, so z = x[..., p] @ W[p, :] is the
+# same math with other float32 sums in the forward pass (the lab's own matmuls, XNNPACK's or tfjs's,
+# sum in yet another order; batch-order siblings alone leave every per-example logit's rounding as is)
+SUMS = os.environ.get("CROSSCHECK_SUMS", "forward")
+if SUMS != "forward" and not (SUMS.startswith("perm:") and SUMS[5:].isdigit() and int(SUMS[5:]) >= 1):
+    raise SystemExit(f"CROSSCHECK_SUMS must be forward or perm:<k> with k >= 1, not {SUMS!r}")
+_feature_perms = {}
+
+
+def feature_perm(name, n):
+    """The input-feature permutation of unit/head `name` with n inputs (None: identity, CROSSCHECK_SUMS=forward)."""
+    if SUMS == "forward" or n < 2:
+        return None
+    key = (name, n)
+    if key not in _feature_perms:
+        order = list(range(n))
+        random.Random(f"{SUMS}:{name}:{n}").shuffle(order)
+        _feature_perms[key] = torch.tensor(order, dtype=torch.int64)
+    return _feature_perms[key]
+
+
 BN_EPS = 1e-3
 BN_MOMENTUM = 0.9
 KD_T = 2.0
@@ -105,11 +151,14 @@ class Net:
 
 def linear(u, x):
     op = u["spec"]["op"]
+    p = feature_perm(u["spec"]["id"], x.shape[-1])
     if op == "conv":
-        k = u["kernel"].permute(3, 2, 0, 1)  # [k,k,cin,cout] -> [cout,cin,k,k]
+        kernel = u["kernel"] if p is None else u["kernel"][:, :, p, :]
+        x = x if p is None else x[..., p]
+        k = kernel.permute(3, 2, 0, 1)  # [k,k,cin,cout] -> [cout,cin,k,k]
         z = F.conv2d(x.permute(0, 3, 1, 2), k, stride=u["spec"].get("stride", 1), padding=u["spec"].get("kernelSize", 3) // 2).permute(0, 2, 3, 1)
     elif op == "dense":
-        z = x @ u["kernel"]
+        z = x @ u["kernel"] if p is None else x[..., p] @ u["kernel"][p]
     else:
         raise SystemExit(f"unit op {op} is not replayed (mlp and conv4 only)")
     return z + u["bias"] if "bias" in u else z
@@ -151,7 +200,8 @@ def plain_features(net, x, training, updates):
 
 
 def head(h, f):
-    return f @ h["kernel"] + h["bias"]
+    p = feature_perm("head:" + h["taskId"], f.shape[-1])
+    return (f @ h["kernel"] if p is None else f[:, p] @ h["kernel"][p]) + h["bias"]
 
 
 def apply_bn_updates(updates):
@@ -269,7 +319,7 @@ def train_loop(batches, x, y, groups, loss_fn, eps, warmup_steps=0, warmup_vars=
         if warm is not None and step == warmup_steps and warmup_state == "shared":
             for p in warmup_vars:
                 main.state[p] = warm.state[p]
-        ix = torch.tensor(idx[::-1] if REVERSED else idx, dtype=torch.int64)
+        ix = torch.tensor(batch_order(idx, step), dtype=torch.int64)
         loss = loss_fn(x[ix], y[ix], ix, updates, phase)
         opt, params = (warm, warmup_vars) if phase == "head-warmup" and warm is not None else (main, all_vars)
         opt.zero_grad(set_to_none=True)

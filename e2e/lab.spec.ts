@@ -156,6 +156,10 @@ test.describe.serial('the lab, end to end on the wasm backend', () => {
     await lab.start.click();
     const progress = page.getByTestId('stage.progress');
     await expect(progress).not.toHaveAttribute('data-step', '0', { timeout: 3 * 60_000 });
+    // the backend card shows the pipeline warm-up's time and, from the second report on, the GPU
+    // dispatches per step the run driver counted (a whole number > 0)
+    await expect(page.getByTestId('backend.compile')).toContainText(/\d+ ms/);
+    await expect(page.getByTestId('backend.step')).toHaveAttribute('data-dispatches', /^[1-9]\d*$/, { timeout: 3 * 60_000 });
     await page.getByTestId('run.stop').click();
     await expect(lab.status).not.toHaveAttribute('data-state', 'running', { timeout: 60_000 });
     await expect(lab.status).not.toHaveAttribute('data-state', 'error');

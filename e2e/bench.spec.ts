@@ -27,9 +27,9 @@ test.describe('?bench page', () => {
         expect(line.backend).toBe(backend);
         expect(line.where).toBe('browser');
         expect(line.msPerStepMedian).toBeGreaterThan(0);
-        // a real training step: the mlp's forward, backward and Adam are dozens of kernels even fused
-        // (88 on webgpu with the fused kernels of issue #10, 133 without)
-        expect(line.kernelsPerStep).toBeGreaterThan(40);
+        // a real training step: the mlp's forward, backward and Adam are a few dozen kernels even
+        // fused (29 on webgpu with issue #10's fused kernels and lazy gradients, 133 without)
+        expect(line.kernelsPerStep).toBeGreaterThan(20);
         if (backend === 'webgpu') {
           expect(line.deviceSubmissionsPerStep).toBeGreaterThan(0);
           // every submit carries at least one dispatch; Identity/Reshape kernels dispatch nothing

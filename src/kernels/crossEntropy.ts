@@ -14,7 +14,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import type { KernelArgs } from './compose';
-import { runFlat, type FlatUniform } from './flatProgram';
+import { checkScalarGradient, runFlat, type FlatUniform } from './flatProgram';
 
 /** WGSL: m (row max) and s (Σ exp(z − m)) of row `r` of `z`, K = uniforms.cols. */
 const ROW_STATS = `
@@ -73,7 +73,7 @@ export function softmaxCrossEntropyGradWebGPU(): tf.KernelFunc {
     const args = raw as unknown as KernelArgs;
     const { logits, labels, uniforms, backend } = checked(args, 'ResclSoftmaxCrossEntropyGrad');
     const { dy } = args.inputs;
-    if (dy.dtype !== 'float32' || dy.shape.reduce((a, b) => a * b, 1) !== 1) throw new Error(`ResclSoftmaxCrossEntropyGrad: expected a float32 scalar dy; got ${dy.dtype} [${dy.shape}]`);
+    checkScalarGradient(dy, 'ResclSoftmaxCrossEntropyGrad');
     return runFlat(backend, 'resclSoftmaxXentGrad', [['z', logits], ['y', labels], ['upstream', dy]], uniforms, logits.shape, GRAD_BODY);
   };
 }

@@ -17,7 +17,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import type { KernelArgs } from './compose';
-import { runFlat, type FlatUniform } from './flatProgram';
+import { checkScalarGradient, runFlat, type FlatUniform } from './flatProgram';
 
 /** Threads of tfjs-webgpu's ReduceProgram for rows shorter than 4096 (its sums' order, emulated below). */
 const REDUCE_THREADS = 64;
@@ -142,7 +142,7 @@ export function distillationGradWebGPU(): tf.KernelFunc {
     const args = raw as unknown as KernelArgs;
     const { teacher, student, uniforms, backend } = checked(args, 'ResclDistillationGrad');
     const { dy } = args.inputs;
-    if (dy.dtype !== 'float32' || dy.shape.reduce((a, b) => a * b, 1) !== 1) throw new Error(`ResclDistillationGrad: expected a float32 scalar dy; got ${dy.dtype} [${dy.shape}]`);
+    checkScalarGradient(dy, 'ResclDistillationGrad');
     return runFlat(backend, 'resclDistillationGrad', [['teacher', teacher], ['student', student], ['upstream', dy]], uniforms, student.shape, GRAD_BODY, HELPERS);
   };
 }

@@ -58,6 +58,11 @@ export function runFlat(
   return backend.runWebGPUProgram(program as never, inputs.map(([, info]) => info), 'float32', data);
 }
 
+/** Throws unless `dy` is a float32 scalar (the incoming gradient of a scalar loss term), naming `kernel`. */
+export function checkScalarGradient(dy: tf.TensorInfo, kernel: string): void {
+  if (dy.dtype !== 'float32' || dy.shape.reduce((a, b) => a * b, 1) !== 1) throw new Error(`${kernel}: expected a float32 scalar dy; got ${dy.dtype} [${dy.shape}]`);
+}
+
 /** A tensor's data seen as a flat [n] vector (no copy, no new reference: read-only input). */
 export function flat(info: tf.TensorInfo, n: number): tf.TensorInfo {
   return { dataId: info.dataId, shape: [n], dtype: info.dtype };

@@ -27,6 +27,7 @@ const D = TRAINING_DEFAULTS;
 const USAGE = `usage: npm run repro -- [flags]
   --scenario <${BUNDLED.join('|')}>   (default mnist-fashion)
   --net <${NET_KINDS.join('|')}>      (default mlp)
+  --width <x>   scales every hidden layer's channels (default 1 = the architectures of docs/METHOD.md; conv4 at 0.25 fits a study into this machine's wasm)
   --method <${METHOD_NAMES.join('|')}|all>, or a comma list   (default all)
   --lambdas <comma list>   each selected method's knob values (default: per method, see below)
   --lambdas-rescl / --lambdas-lwf / --lambdas-ewc <comma list>   per-method override
@@ -56,6 +57,7 @@ async function main(): Promise<void> {
   const flags = parseFlags(process.argv.slice(2), {
     scenario: { kind: 'choice', choices: BUNDLED, default: 'mnist-fashion' },
     net: { kind: 'choice', choices: [...NET_KINDS], default: 'mlp' },
+    width: { kind: 'number', min: 0.01, max: 1, default: 1 },
     method: { kind: 'list', default: 'all' },
     lambdas: { kind: 'optional-string' },
     'lambdas-rescl': { kind: 'optional-string' },
@@ -148,9 +150,9 @@ async function main(): Promise<void> {
   for (const seed of seeds) {
     const tasks = await loadScenarioTasks(scenario, { seed, trainLimit: flags['train-limit'] as number, testLimit: flags['test-limit'] as number });
     taskInfo = tasks.map((t) => ({ id: t.id, name: t.name, numClasses: t.train.numClasses }));
-    const exp = new Experiment(tasks, { net, seed, stage: stageOf(seed), alphaLearningRate: flags['alpha-lr'] as number, budget, jointInit: flags['joint-init'] as 'source' | 'scratch', init: flags.init as InitScheme, baselineBatchNorm: flags['baseline-bn'] as BaselineBatchNorm, combineDecay: flags['combine-decay'] as CombineDecay, fisher: flags.fisher as FisherKind, fisherSamples: flags['fisher-samples'] as number });
+    const exp = new Experiment(tasks, { net, width: flags.width as number, seed, stage: stageOf(seed), alphaLearningRate: flags['alpha-lr'] as number, budget, jointInit: flags['joint-init'] as 'source' | 'scratch', init: flags.init as InitScheme, baselineBatchNorm: flags['baseline-bn'] as BaselineBatchNorm, combineDecay: flags['combine-decay'] as CombineDecay, fisher: flags.fisher as FisherKind, fisherSamples: flags['fisher-samples'] as number });
     headWarmupSteps = exp.options.headWarmupSteps;
-    console.log(`ResCL Lab repro: ${scenario} (${tasks.map((t) => `${t.id}: ${t.train.count} train / ${t.test.count} test`).join(', ')}), net ${net}, backend ${backend}, seed ${seed}, budget ${budget}`);
+    console.log(`ResCL Lab repro: ${scenario} (${tasks.map((t) => `${t.id}: ${t.train.count} train / ${t.test.count} test`).join(', ')}), net ${net}${flags.width === 1 ? '' : ` (width ${flags.width as number})`}, backend ${backend}, seed ${seed}, budget ${budget}`);
     console.log(`methods: ${methods.map((m) => `${m}${METHOD_KNOBS[m] ? ` ${METHOD_KNOBS[m]?.knob} ∈ {${knobsOf(m).join(', ')}}` : ''}`).join('; ')}`);
     let lastLine = 0;
     const log = (label: string, taskIndex: number, p: StageProgress) => {
@@ -198,9 +200,10 @@ async function main(): Promise<void> {
     sourceAccuracyBySeed[seed] = exp.sourceTestAccuracy;
     exp.dispose();
   }
+  // width 1 is left out of the settings so that studies written before --width existed still merge with new ones
   const results = assembleResults({
     scenario, net, backend, budget, seeds, tasks: taskInfo, runs, scratch, sourceAccuracyBySeed,
-    settings: { epochs: flags.epochs, trainLimit: flags['train-limit'], testLimit: flags['test-limit'], batch: flags.batch, lr: flags.lr, alphaLr: flags['alpha-lr'], weightDecay: D.weightDecay, headWarmupSteps, fisher: flags.fisher, fisherSamples: flags['fisher-samples'], budget, jointInit: flags['joint-init'], init: flags.init, baselineBatchNorm: flags['baseline-bn'], combineDecay: flags['combine-decay'] },
+    settings: { epochs: flags.epochs, trainLimit: flags['train-limit'], testLimit: flags['test-limit'], batch: flags.batch, lr: flags.lr, alphaLr: flags['alpha-lr'], weightDecay: D.weightDecay, headWarmupSteps, fisher: flags.fisher, fisherSamples: flags['fisher-samples'], budget, jointInit: flags['joint-init'], init: flags.init, baselineBatchNorm: flags['baseline-bn'], combineDecay: flags['combine-decay'], ...(flags.width === 1 ? {} : { width: flags.width }) },
     seconds: Math.round((performance.now() - started) / 1000),
   });
   writeStudy(results, out);

@@ -50,6 +50,25 @@ export function stepsFor(count: number, batchSize: number, epochs: number): numb
   return Math.ceil(count / batchSize) * epochs;
 }
 
+/**
+ * A training batch on the backend: x [B, 28, 28, 1], indices int32 [B] (the rows of the dataset),
+ * and the labels y int32 [B], gathered on first read: a loss that never reads them (the combine
+ * stage distils from recorded outputs) costs no gather (one GPU dispatch). Make and use it inside
+ * one tidy: every tensor, y included, belongs to that scope.
+ */
+export interface TrainingBatch { x: tf.Tensor4D; readonly y: tf.Tensor1D; indices: tf.Tensor1D }
+
+/** The `TrainingBatch` of `indices` (no tidy of its own: see TrainingBatch). */
+export function trainingBatch(r: ResidentDataset, indices: Int32Array): TrainingBatch {
+  const idx = tf.tensor1d(indices, 'int32');
+  let y: tf.Tensor1D | null = null;
+  return {
+    x: tf.gather(r.x, idx) as tf.Tensor4D,
+    indices: idx,
+    get y() { return (y ??= tf.gather(r.y, idx) as tf.Tensor1D); },
+  };
+}
+
 /** Gathers a batch on the backend: x [B, 28, 28, 1], y int32 [B]. Caller disposes (or tidies). */
 export function gatherBatch(r: ResidentDataset, indices: Int32Array): { x: tf.Tensor4D; y: tf.Tensor1D } {
   return tf.tidy(() => {

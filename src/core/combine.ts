@@ -92,11 +92,12 @@ function branchOutput(u: UnitParams, x: tf.Tensor, bnTraining: boolean, updates:
 /**
  * The combination of one unit: (1 + α_s) ⊙ unit_s(x) + α_t ⊙ unit_t(x), then ReLU when `relu`
  * (the topology's own ReLU, fused into the combination kernel where the backend has it).
- * x: [N, H, W, Cin] or [N, Cin]; result: [N, H', W', C] or [N, C].
+ * x: [N, H, W, Cin] or [N, Cin]; result: [N, H', W', C] or [N, C]. `dataInput`: x is the network's
+ * input (runTopology's flag), so no gradient flows to x and the kernels skip ∂z_s.
  */
 export function combineUnit(
   c: CombinedNet, unitId: string, x: tf.Tensor,
-  targetBatchNorm: TargetBatchNormMode = 'inference', updates: BatchNormUpdate[] = [], relu = false,
+  targetBatchNorm: TargetBatchNormMode = 'inference', updates: BatchNormUpdate[] = [], relu = false, dataInput = false,
 ): tf.Tensor {
   const us = c.source.units.get(unitId);
   const ut = c.target.units.get(unitId);
@@ -107,7 +108,8 @@ export function combineUnit(
   const zs = branchOutput(us, x, false, updates, true);
   const zt = branchOutput(ut, x, targetBatchNorm === 'train', updates, false);
   // one forward program and one per needed gradient where the backend has the kernels (combineKernel.ts)
-  if (hasCombineKernels() && zs.dtype === 'float32' && zt.dtype === 'float32') return combineKernels(zs, zt, as, at, relu);
+  // (∂z_s is wanted only where x depends on a unit upstream: θ_s is frozen)
+  if (hasCombineKernels() && zs.dtype === 'float32' && zt.dtype === 'float32') return combineKernels(zs, zt, as, at, relu, !dataInput);
   const y = tf.add(tf.mul(tf.add(as, 1), zs), tf.mul(at, zt));
   return relu ? tf.relu(y) : y;
 }
@@ -117,8 +119,8 @@ export function combineUnit(
  * combination kernel where the backend has it (else null: the topology applies tf.relu).
  */
 export function combinedUnitEvaluator(c: CombinedNet, targetBatchNorm: TargetBatchNormMode = 'inference', updates: BatchNormUpdate[] = []): UnitEvaluator {
-  const evaluate: UnitEvaluator = (unitId, x) => combineUnit(c, unitId, x, targetBatchNorm, updates);
-  evaluate.withRelu = (unitId, x) => (hasCombineKernels() ? combineUnit(c, unitId, x, targetBatchNorm, updates, true) : null);
+  const evaluate: UnitEvaluator = (unitId, x, dataInput) => combineUnit(c, unitId, x, targetBatchNorm, updates, false, dataInput);
+  evaluate.withRelu = (unitId, x, dataInput) => (hasCombineKernels() ? combineUnit(c, unitId, x, targetBatchNorm, updates, true, dataInput) : null);
   return evaluate;
 }
 

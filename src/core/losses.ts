@@ -47,8 +47,9 @@ export function crossEntropyComposite(logits: tf.Tensor2D, labels: tf.Tensor1D):
 
 /**
  * Names of the fused distillation kernels (src/kernels registers them on webgpu). The loss: inputs
- * `{ teacher ŷ [N, K] float32, student z [N, K] float32 }`, attrs `{ temperature T }`; output
- * `[KD [] = T² · (1/N) Σ_r Σ_k q_rk (log q_rk − log p_rk)]` with q = softmax(ŷ/T), p = softmax(z/T).
+ * `{ teacher ŷ [N, K] float32, student z [N, K] float32, base? [] float32 }`, attrs `{ temperature T }`; output
+ * `[base + KD [] ]`, KD = T² · (1/N) Σ_r Σ_k q_rk (log q_rk − log p_rk), with q = softmax(ŷ/T), p = softmax(z/T)
+ * (`base`, when given, is added last: a sum of terms without an AddN dispatch; its gradient is dy).
  * Its gradient in z (registered below; ŷ is a constant: recorded teacher logits): inputs
  * `{ dy [] float32, teacher, student }`, same attrs; output `[∂KD/∂z [N, K] = dy · (T/N) · (p − q)]`.
  * Where they are not registered `distillation` runs the composite.
@@ -61,6 +62,7 @@ tf.registerGradient({
   inputsToSave: ['teacher', 'student'],
   gradFunc: (dy, saved, attrs) => ({
     student: () => tf.engine().runKernel(DISTILLATION_GRAD_KERNEL, { dy: dy as tf.Tensor, teacher: saved[0], student: saved[1] }, attrs) as tf.Tensor,
+    base: () => (dy as tf.Tensor).clone(),
   }),
 });
 
@@ -72,6 +74,21 @@ tf.registerGradient({
 export function distillation(teacherLogits: tf.Tensor2D, studentLogits: tf.Tensor2D, temperature = KD_TEMPERATURE): tf.Scalar {
   if (!hasKernels(DISTILLATION_KERNEL, DISTILLATION_GRAD_KERNEL)) return distillationComposite(teacherLogits, studentLogits, temperature);
   return tf.engine().runKernel(DISTILLATION_KERNEL, { teacher: teacherLogits, student: studentLogits }, { temperature }) as tf.Scalar;
+}
+
+/**
+ * Σ_i KD(ŷ_i, z_i) over (teacher, student) pairs (`distillation` each): where the kernel is
+ * registered, a chain of kernels each adding the previous sum (`base`), in the order of `pairs`,
+ * so the terms' AddN is no dispatch of its own (the same float32 sum as `sumAll` for ≤ 4 terms).
+ */
+export function distillationSum(pairs: readonly [tf.Tensor2D, tf.Tensor2D][], temperature = KD_TEMPERATURE): tf.Scalar {
+  if (!hasKernels(DISTILLATION_KERNEL, DISTILLATION_GRAD_KERNEL)) return sumAll(pairs.map(([teacher, student]) => distillation(teacher, student, temperature)));
+  let sum: tf.Scalar | null = null;
+  for (const [teacher, student] of pairs) {
+    const inputs: tf.NamedTensorMap = sum ? { teacher, student, base: sum } : { teacher, student };
+    sum = tf.engine().runKernel(DISTILLATION_KERNEL, inputs, { temperature }) as tf.Scalar;
+  }
+  return sum ?? tf.scalar(0);
 }
 
 /** Distillation from tfjs ops (logSoftmax, exp, ...), differentiated by tfjs's autodiff. */

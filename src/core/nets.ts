@@ -109,10 +109,12 @@ export interface Net {
 /**
  * How the trunk should evaluate one unit (plain, combined, ...): returns the unit's pre-ReLU output.
  * `withRelu`, when present, may return the unit's output after ReLU in one fused op (null: it
- * cannot for this unit, and the topology applies ReLU itself).
+ * cannot for this unit, and the topology applies ReLU itself). `dataInput` is true when x is the
+ * network's input (reshaped or pooled, no unit upstream): nothing upstream of x trains, so an
+ * evaluator may skip what only ∂x would need.
  */
-export type UnitEvaluator = ((unitId: string, x: tf.Tensor) => tf.Tensor) & {
-  withRelu?: (unitId: string, x: tf.Tensor) => tf.Tensor | null;
+export type UnitEvaluator = ((unitId: string, x: tf.Tensor, dataInput?: boolean) => tf.Tensor) & {
+  withRelu?: (unitId: string, x: tf.Tensor, dataInput?: boolean) => tf.Tensor | null;
 };
 
 let variableCounter = 0;
@@ -501,13 +503,16 @@ export function plainUnitEvaluator(net: Net, training = false, pendingUpdates: B
  * output; the topology applies ReLU, pooling, flatten and residual additions.
  */
 export function runTopology(topology: readonly TopologyNode[], x: tf.Tensor, evalUnit: UnitEvaluator): tf.Tensor2D {
+  // no unit has run yet: h is the data (reshaped or pooled)
+  let dataInput = true;
   // relu(unit(h)), fused into one op where the evaluator can
-  const unitRelu = (unit: string, h: tf.Tensor) => evalUnit.withRelu?.(unit, h) ?? tf.relu(evalUnit(unit, h));
+  const unitRelu = (unit: string, h: tf.Tensor, fromData = false) => evalUnit.withRelu?.(unit, h, fromData) ?? tf.relu(evalUnit(unit, h, fromData));
   let h = x;
   for (const node of topology) {
     switch (node.type) {
       case 'unit':
-        h = node.relu ? unitRelu(node.unit, h) : evalUnit(node.unit, h);
+        h = node.relu ? unitRelu(node.unit, h, dataInput) : evalUnit(node.unit, h, dataInput);
+        dataInput = false;
         break;
       case 'maxpool':
         h = tf.maxPool(h as tf.Tensor4D, 2, 2, 'valid');
@@ -519,7 +524,8 @@ export function runTopology(topology: readonly TopologyNode[], x: tf.Tensor, eva
         h = tf.mean(h, [1, 2]);
         break;
       case 'preactBlock': {
-        const u = unitRelu(node.preBN, h);
+        const u = unitRelu(node.preBN, h, dataInput);
+        dataInput = false;
         const inner = unitRelu(node.conv1, u);
         const body = evalUnit(node.conv2, inner);
         h = tf.add(body, node.shortcut ? evalUnit(node.shortcut, u) : h);

@@ -14,11 +14,11 @@
  * state.
  */
 import * as tf from '@tensorflow/tfjs';
-import { batchPlan, gatherBatch, stepsFor, type ResidentDataset } from './batches';
+import { batchPlan, gatherBatch, stepsFor, trainingBatch, type ResidentDataset, type TrainingBatch } from './batches';
 import {
   alphaVariables, combinedTargetVariables, forwardCombined, newHead, type CombinedNet, type TargetBatchNormMode,
 } from './combine';
-import { canFoldPenalties, crossEntropy, distillation, ewcPenalty, l1, l1Value, sumAll, weightDecay, weightDecayValue } from './losses';
+import { canFoldPenalties, crossEntropy, distillation, distillationSum, ewcPenalty, l1, l1Value, sumAll, weightDecay, weightDecayValue } from './losses';
 import {
   applyBatchNormUpdates, applyHead, decayedVariables, headIndex, plainUnitEvaluator, runTopology,
   trunkTrainableVariables, type BatchNormUpdate, type HeadParams, type Net,
@@ -87,8 +87,6 @@ export const DEFAULT_STAGE_OPTIONS: StageOptions = {
   reportIntervalMs: 100,
 };
 
-interface Batch { x: tf.Tensor4D; y: tf.Tensor1D; indices: tf.Tensor1D }
-
 interface LoopConfig {
   stage: StageName;
   data: ResidentDataset;
@@ -102,7 +100,7 @@ interface LoopConfig {
    * the scalar loss of one batch without the weight decay and the L1 term (the loop adds them);
    * BN training forwards push their running-stat updates
    */
-  loss: (batch: Batch, bnUpdates: BatchNormUpdate[], phase: 'head-warmup' | 'main') => tf.Scalar;
+  loss: (batch: TrainingBatch, bnUpdates: BatchNormUpdate[], phase: 'head-warmup' | 'main') => tf.Scalar;
   /**
    * the variables of the weight-decay term (λ_dec/2)‖θ‖² (options.weightDecay) added to every
    * step's loss. Where the backend can (`canFoldPenalties` and fused Adam), its gradient λ_dec·θ
@@ -114,7 +112,7 @@ interface LoopConfig {
   l1?: { variables: tf.Variable[]; weight: () => number };
   /** extra batches from other datasets (joint training) */
   extraData?: ResidentDataset[];
-  extraLoss?: (batches: Batch[], bnUpdates: BatchNormUpdate[]) => tf.Scalar;
+  extraLoss?: (batches: TrainingBatch[], bnUpdates: BatchNormUpdate[]) => tf.Scalar;
 }
 
 /** The generic training loop every stage uses. */
@@ -136,8 +134,8 @@ async function* trainingLoop(cfg: LoopConfig): AsyncGenerator<StageProgress, voi
   const foldDecay = fold && options.weightDecay !== 0 && decayed.length > 0;
   /** The differentiated part of one step: the loss (without folded penalties) and its gradients. */
   const tapedStep = (indices: Int32Array, extraIndices: Int32Array[], bnUpdates: BatchNormUpdate[], phase: 'head-warmup' | 'main', l1Weight: number, foldL1: boolean) => {
-    const batch = { ...gatherBatch(cfg.data, indices), indices: tf.tensor1d(indices, 'int32') };
-    const extras = (cfg.extraData ?? []).map((d, i) => ({ ...gatherBatch(d, extraIndices[i]), indices: tf.tensor1d(extraIndices[i], 'int32') }));
+    const batch = trainingBatch(cfg.data, indices);
+    const extras = (cfg.extraData ?? []).map((d, i) => trainingBatch(d, extraIndices[i]));
     const varList = phase === 'head-warmup' && cfg.warmupVariables ? cfg.warmupVariables : cfg.groups.flatMap((g) => g.variables);
     return tf.variableGrads(() => {
       const main = cfg.loss(batch, bnUpdates, phase);
@@ -405,10 +403,9 @@ export async function* trainCombined(c: CombinedNet, data: ResidentDataset, opti
       l1: { variables: alphas, weight: lambdaOf },
       loss: (b, updates) => {
         const logits = forwardCombined(c, b.x, options.targetBatchNorm, updates);
-        const kd: tf.Scalar[] = [];
-        for (let h = 0; h < oldCount; h++) kd.push(distillation(tf.gather(sourceTeacher[h], b.indices), logits[h]));
-        kd.push(distillation(tf.gather(targetTeacher, b.indices), logits[oldCount]));
-        return sumAll(kd);
+        const pairs: [tf.Tensor2D, tf.Tensor2D][] = sourceTeacher.map((t, h) => [tf.gather(t, b.indices), logits[h]]);
+        pairs.push([tf.gather(targetTeacher, b.indices), logits[oldCount]]);
+        return distillationSum(pairs);
       },
     });
   } finally {
@@ -551,7 +548,7 @@ export function trainEwc(net: Net, taskId: string, data: ResidentDataset, memory
  */
 export function trainJoint(net: Net, taskIds: string[], data: ResidentDataset[], options: StageOptions): AsyncGenerator<StageProgress, void, undefined> {
   const heads = taskIds.map((id) => net.heads[headIndex(net, id)]);
-  const taskLoss = (head: HeadParams, b: Batch, updates: BatchNormUpdate[]) =>
+  const taskLoss = (head: HeadParams, b: TrainingBatch, updates: BatchNormUpdate[]) =>
     crossEntropy(applyHead(head, plainFeatures(net, b.x, true, updates)), b.y);
   return trainingLoop({
     stage: 'joint', data: data[0], options,

@@ -110,6 +110,8 @@ const LOSS_BODY = `
           rowAcc[r % ${REDUCE_THREADS}] = rowAcc[r % ${REDUCE_THREADS}] + accFinish(uniforms.cols);
         }
         setOutputAtIndex(0, (rowAccFinish(uniforms.rows) / f32(uniforms.rows)) * uniforms.tt);`;
+/** LOSS_BODY plus an earlier sum `base` (added last, as an AddN of the terms would). */
+const LOSS_WITH_BASE_BODY = LOSS_BODY.replace('setOutputAtIndex(0, (', 'setOutputAtIndex(0, base[0] + (');
 
 function checked(args: KernelArgs, kernel: string): { teacher: tf.TensorInfo; student: tf.TensorInfo; uniforms: FlatUniform[]; backend: WebGPUBackend } {
   const { teacher, student } = args.inputs;
@@ -129,8 +131,13 @@ function checked(args: KernelArgs, kernel: string): { teacher: tf.TensorInfo; st
 /** The loss kernel on `webgpu`: [KD []] in one program. */
 export function distillationWebGPU(): tf.KernelFunc {
   return (raw) => {
-    const { teacher, student, uniforms, backend } = checked(raw as unknown as KernelArgs, 'ResclDistillation');
-    const loss = runFlat(backend, 'resclDistillationLoss', [['teacher', teacher], ['student', student]], uniforms, [1], LOSS_BODY, HELPERS);
+    const args = raw as unknown as KernelArgs;
+    const { teacher, student, uniforms, backend } = checked(args, 'ResclDistillation');
+    const { base } = args.inputs;
+    if (base) checkScalarGradient(base, 'ResclDistillation (base)');
+    const loss = base
+      ? runFlat(backend, 'resclDistillationLossPlus', [['teacher', teacher], ['student', student], ['base', base]], uniforms, [1], LOSS_WITH_BASE_BODY, HELPERS)
+      : runFlat(backend, 'resclDistillationLoss', [['teacher', teacher], ['student', student]], uniforms, [1], LOSS_BODY, HELPERS);
     // made as [1]; a scalar by relabelling (tfjs-webgpu keys data by dataId, as its own Reshape does)
     return { ...loss, shape: [] };
   };

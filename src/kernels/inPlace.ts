@@ -6,7 +6,7 @@
  * shares its buffer with the original until it is first assigned. The updated tensor is returned
  * as a new reference to the same data (`inPlaceOutput`, as tfjs's Reshape does).
  */
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 
 /** The tfjs-webgpu backend internals this uses (tfjs 4.22). */
 export interface WebGPUInternals {
@@ -15,6 +15,7 @@ export interface WebGPUInternals {
   uploadToGPU(dataId: object): void;
   incRef(dataId: object): void;
   recordAndSubmit(program: object, output: tf.TensorInfo, inputs: tf.TensorInfo[], uniforms: { type: string; data: number[] }[]): void;
+  makeTensorInfo(shape: number[], dtype: 'float32'): tf.TensorInfo;
 }
 
 /** tfjs's limit on workgroups per dimension. */
@@ -68,4 +69,24 @@ export function inPlaceOutput(backend: WebGPUInternals, info: tf.TensorInfo): tf
   backend.tensorMap.get(info.dataId).values = null;
   backend.incRef(info.dataId);
   return { dataId: info.dataId, shape: info.shape, dtype: info.dtype };
+}
+
+/**
+ * A program with several outputs (tfjs's programs have one): fresh float32 tensors of
+ * `outputShapes`, bound read_write at bindings 0.. in that order, then `inputs` (read) and the
+ * uniforms, as `dispatchInPlace` binds them. The program must write every element of every output.
+ * In tfjs's compile-only mode (the pipeline warm-up's dry run) the pipeline is compiled and
+ * nothing is dispatched: the outputs are left unwritten, as a dry run's are.
+ */
+export function dispatchWithOutputs(
+  backend: WebGPUInternals, name: string, pipeline: GPUComputePipeline, outputShapes: number[][], inputs: tf.TensorInfo[], invocations: number,
+  uniforms: { type: 'int32' | 'float32'; data: number[] }[],
+): tf.TensorInfo[] {
+  const outputs = outputShapes.map((shape) => backend.makeTensorInfo(shape, 'float32'));
+  if (tf.env().getBool('WEBGPU_ENGINE_COMPILE_ONLY')) {
+    for (const o of outputs) backend.uploadToGPU(o.dataId);
+    return outputs;
+  }
+  dispatchInPlace(backend, name, pipeline, [...outputs, ...inputs], invocations, uniforms);
+  return outputs;
 }

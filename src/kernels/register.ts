@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { BN_INFERENCE_GRAD_KERNEL, BN_TRAINING_GRAD_KERNEL, BN_TRAINING_KERNEL, MOVING_AVERAGE_KERNEL } from '../core/batchNormKernel';
-import { COMBINE_GRAD_KERNEL, COMBINE_KERNEL } from '../core/combineKernel';
+import { COMBINE_GRAD_KERNEL, COMBINE_GRADS_KERNEL, COMBINE_KERNEL } from '../core/combineKernel';
 import { BIAS_GRAD_KERNEL, DENSE_KERNEL, DENSE_RELU_KERNEL, RELU_BIAS_GRAD_KERNEL } from '../core/denseKernel';
 import { DISTILLATION_GRAD_KERNEL, DISTILLATION_KERNEL, SCALED_POWER_SUM_KERNEL, SOFTMAX_CROSS_ENTROPY_GRAD_KERNEL, SOFTMAX_CROSS_ENTROPY_KERNEL } from '../core/losses';
 import { ADAM_GROUP_KERNEL, ADAM_KERNEL } from '../core/optimizer';
@@ -14,7 +14,7 @@ import { setCompileOnlyRunner } from '../core/pipelineWarmUp';
 import { adamUpdateHost, adamUpdateWebGPU } from './adam';
 import { adamGroupHost, adamGroupWebGPU } from './adamGroup';
 import { batchNormInferenceGradWebGPU, batchNormTrainingGradWebGPU, batchNormTrainingWebGPU } from './batchNorm';
-import { combineGradWebGPU, combineWebGPU } from './combine';
+import { combineGradsWebGPU, combineGradWebGPU, combineWebGPU } from './combine';
 import { compileOnlyWebGPU } from './compileOnly';
 import { captureStock, stockKernel } from './compose';
 import { biasGradWebGPU, denseReluWebGPU, denseWebGPU, reluBiasGradWebGPU } from './dense';
@@ -62,7 +62,7 @@ const PLAN: Record<string, Record<string, Factory>> = {
     [ADAM_KERNEL]: adamUpdateWebGPU, [ADAM_GROUP_KERNEL]: adamGroupWebGPU, [SOFTMAX_CROSS_ENTROPY_KERNEL]: softmaxCrossEntropyWebGPU, [SOFTMAX_CROSS_ENTROPY_GRAD_KERNEL]: softmaxCrossEntropyGradWebGPU,
     [BN_TRAINING_KERNEL]: batchNormTrainingWebGPU, [BN_TRAINING_GRAD_KERNEL]: batchNormTrainingGradWebGPU,
     [BN_INFERENCE_GRAD_KERNEL]: batchNormInferenceGradWebGPU, [MOVING_AVERAGE_KERNEL]: movingAverageWebGPU,
-    [COMBINE_KERNEL]: combineWebGPU, [COMBINE_GRAD_KERNEL]: combineGradWebGPU,
+    [COMBINE_KERNEL]: combineWebGPU, [COMBINE_GRAD_KERNEL]: combineGradWebGPU, [COMBINE_GRADS_KERNEL]: combineGradsWebGPU,
     [DENSE_KERNEL]: denseWebGPU, [BIAS_GRAD_KERNEL]: biasGradWebGPU, [DENSE_RELU_KERNEL]: denseReluWebGPU, [RELU_BIAS_GRAD_KERNEL]: reluBiasGradWebGPU,
     [SCALED_POWER_SUM_KERNEL]: scaledPowerSumWebGPU, [DISTILLATION_KERNEL]: distillationWebGPU, [DISTILLATION_GRAD_KERNEL]: distillationGradWebGPU,
   },

@@ -191,6 +191,12 @@ describe('Engine (in-process, cpu, split-mnist subsets)', () => {
     expect(h.of('stageStarted').filter((s) => s.stage === 'source')).toHaveLength(2); // not the first run's session
     expect(finetunes()).toBe(3);
     expect(h.of('tradeoffPoint').map((p) => p.method)).toEqual(['rescl', 'ft', 'rescl', 'ft']);
+    // the exported network says which settings it was trained under
+    await h.send({ type: 'export', lambda: CONFIG.lambda, format: 'json', id: 'x' });
+    const file = h.of('exportArtifacts').find((e) => e.id === 'x')?.files[0];
+    expect(JSON.parse(new TextDecoder().decode(file?.data)).provenance.comparison).toEqual({
+      budget: 'stage', jointInit: 'source', init: 'he', fisher: 'true', baselineBatchNorm: 'frozen-source', combineDecay: 'all',
+    });
   }, 300_000);
 
   it('pauses, steps one step at a time, applies a new λ at the next step, and stops keeping finished results', async () => {

@@ -23,6 +23,7 @@
 import { disposeResident, makeResident, type ResidentDataset } from '../core/batches';
 import { Experiment } from '../core/experiment';
 import { sameLambda } from '../core/lambda';
+import { comparisonOf } from '../core/names';
 import { deserializeNet } from '../core/serialize';
 import type { FetchBytes } from '../data/load';
 import type { Task } from '../data/types';
@@ -442,6 +443,7 @@ export class Engine {
     const files = await exportFiles(point.folded, format, this.tasks ?? [], {
       scenario: this.spec?.scenario ?? 'unknown', net: this.config.net, seed: this.config.seed, lambda,
       accByTask: point.event.accByTask, foldMaxAbsDiff: point.event.foldMaxAbsDiff ?? null, paramCount: point.event.paramCount,
+      comparison: comparisonOf(this.config),
     });
     this.post({ type: 'exportArtifacts', v: PROTOCOL_VERSION, format, files, ...(id !== undefined ? { id } : {}) }, files.map((f) => f.data));
   }

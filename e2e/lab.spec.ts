@@ -141,9 +141,13 @@ test.describe.serial('the lab, end to end on the wasm backend', () => {
   test('the setup in the URL: out-of-range values are clamped with a notice (phone, dark)', async ({ page }) => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.emulateMedia({ colorScheme: 'dark' });
-    await page.goto('/?scenario=nope&epochs=900&lambda=7&backend=cpu');
+    await page.goto('/?scenario=nope&epochs=900&lambda=7&backend=cpu&baselineBn=frozen-source&combineDecay=bias');
     await expect(page.getByTestId('url.notice')).toContainText('Unknown scenario "nope"');
     await expect(page.getByTestId('url.notice')).toContainText('epochs=900 is out of range');
+    // the comparison settings: a known value is selected, an unknown one keeps the default with a notice
+    await expect(page.getByTestId('setup.baselineBatchNorm')).toHaveValue('frozen-source');
+    await expect(page.getByTestId('url.notice')).toContainText('Unknown combineDecay "bias" in the URL; using kernels.');
+    await expect(page.getByTestId('setup.combineDecay')).toHaveValue('kernels');
     await expect(page.getByTestId('lambda.value')).toHaveText('λ = 1e-1');
     await expect(page.getByTestId('backend.badge')).toHaveAttribute('data-backend', 'cpu');
     await page.screenshot({ path: `${ARTIFACTS}/lab-phone-dark.png`, fullPage: true });

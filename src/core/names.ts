@@ -79,3 +79,48 @@ export function isNetKind(x: unknown): x is NetKind {
 export function isMethodName(x: unknown): x is MethodName {
   return typeof x === 'string' && (METHOD_NAMES as readonly string[]).includes(x);
 }
+
+/**
+ * The comparison settings that are a choice among names: `ExperimentOptions` fields (experiment.ts)
+ * that `npm run repro` sets with a flag and the lab with a select and a URL parameter. Each list's
+ * first name is the default (DEFAULT_EXPERIMENT_OPTIONS; comparisonSettings.test.ts keeps them equal),
+ * and the engine's typecheck keeps each list within its `ExperimentOptions` type.
+ * - budget (`--budget`): target-task steps of the baselines (see `Budget`)
+ * - jointInit (`--joint-init`): joint training warm-started from the source or from scratch
+ * - init (`--init`): weight initialisation, init.ts `InitScheme`
+ * - fisher (`--fisher`): EWC's true or empirical Fisher, train.ts `FisherKind`
+ * - baselineBatchNorm (`--baseline-bn`): BN statistics of FT, LwF, EWC, train.ts `BaselineBatchNorm`
+ * - combineDecay (`--combine-decay`): what ResCL's combine stage decays, train.ts `CombineDecay`
+ */
+export const COMPARISON_CHOICES = {
+  budget: BUDGETS,
+  jointInit: ['source', 'scratch'],
+  init: ['he', 'torch-default'],
+  fisher: ['true', 'empirical'],
+  baselineBatchNorm: ['batch', 'frozen-source'],
+  combineDecay: ['kernels', 'all'],
+} as const;
+export type ComparisonSetting = keyof typeof COMPARISON_CHOICES;
+export type ComparisonSettings = { [K in ComparisonSetting]: (typeof COMPARISON_CHOICES)[K][number] };
+export const COMPARISON_SETTING_NAMES = Object.keys(COMPARISON_CHOICES) as ComparisonSetting[];
+
+/** Each comparison setting's default: the first of its choices. */
+export const DEFAULT_COMPARISON = Object.fromEntries(
+  COMPARISON_SETTING_NAMES.map((k) => [k, COMPARISON_CHOICES[k][0]]),
+) as ComparisonSettings;
+
+export function isComparisonChoice<K extends ComparisonSetting>(setting: K, x: unknown): x is ComparisonSettings[K] {
+  return typeof x === 'string' && (COMPARISON_CHOICES[setting] as readonly string[]).includes(x);
+}
+
+/** Just the comparison settings of `from` (a setup, a run's config), each absent one at its default (a config saved before it existed). */
+export function comparisonOf(from: Partial<ComparisonSettings>): ComparisonSettings {
+  return Object.fromEntries(COMPARISON_SETTING_NAMES.map((k) => [k, from[k] ?? DEFAULT_COMPARISON[k]])) as ComparisonSettings;
+}
+
+/** The comparison settings that differ from their defaults (what a session key or a short link needs). */
+export function nonDefaultComparison(settings: Partial<ComparisonSettings>): Partial<ComparisonSettings> {
+  return Object.fromEntries(COMPARISON_SETTING_NAMES
+    .filter((k) => settings[k] !== undefined && settings[k] !== DEFAULT_COMPARISON[k])
+    .map((k) => [k, settings[k]])) as Partial<ComparisonSettings>;
+}

@@ -174,6 +174,31 @@ describe('Engine (in-process, cpu, split-mnist subsets)', () => {
     }
   }, 300_000);
 
+  it('trains with the run\'s comparison settings: a new session each, seen in which stages run', async () => {
+    const h = harness();
+    const finetunes = () => h.of('stageStarted').filter((s) => s.stage === 'finetune').length;
+    // budget 'stage': FT gets one stage and shares ResCL's fine-tuned network (no fine-tune of its own)
+    await loaded(h, { ...CONFIG, sweep: {}, budget: 'stage' });
+    await h.send({ type: 'run', mode: 'full' });
+    await h.engine.idle();
+    expect(errorsOf(h)).toEqual([]);
+    expect(finetunes()).toBe(1);
+    // + baselineBatchNorm 'frozen-source': FT trains unlike ResCL's stage 2 (source BN statistics), so it fine-tunes its own
+    await h.send({ type: 'configure', config: { ...CONFIG, sweep: {}, budget: 'stage', baselineBatchNorm: 'frozen-source', combineDecay: 'all' } });
+    await h.send({ type: 'run', mode: 'full' });
+    await h.engine.idle();
+    expect(errorsOf(h)).toEqual([]);
+    expect(h.of('stageStarted').filter((s) => s.stage === 'source')).toHaveLength(2); // not the first run's session
+    expect(finetunes()).toBe(3);
+    expect(h.of('tradeoffPoint').map((p) => p.method)).toEqual(['rescl', 'ft', 'rescl', 'ft']);
+    // the exported network says which settings it was trained under
+    await h.send({ type: 'export', lambda: CONFIG.lambda, format: 'json', id: 'x' });
+    const file = h.of('exportArtifacts').find((e) => e.id === 'x')?.files[0];
+    expect(JSON.parse(new TextDecoder().decode(file?.data)).provenance.comparison).toEqual({
+      budget: 'stage', jointInit: 'source', init: 'he', fisher: 'true', baselineBatchNorm: 'frozen-source', combineDecay: 'all',
+    });
+  }, 300_000);
+
   it('pauses, steps one step at a time, applies a new λ at the next step, and stops keeping finished results', async () => {
     const h = harness();
     await loaded(h, { ...CONFIG, maxStepsPerStage: 40, sweep: {} , methods: ['rescl'] });
@@ -222,6 +247,7 @@ describe('Engine (in-process, cpu, split-mnist subsets)', () => {
       [{ type: 'frobnicate' }, 'unknown-type', /unknown command type/],
       [{ type: 'pause', v: 99 }, 'version-mismatch', /version/],
       [{ type: 'configure', config: { ...CONFIG, epochs: 1000 } }, 'bad-field', /epochs must be between/],
+      [{ type: 'configure', config: { ...CONFIG, baselineBatchNorm: 'frozen' } }, 'bad-field', /config.baselineBatchNorm must be one of batch, frozen-source \(got "frozen"\)/],
       [{ type: 'setLambda', lambda: -1 }, 'bad-field', /lambda/],
       [{ type: 'export', lambda: 0.123, format: 'tfjs' }, 'not-ready', /no finished ResCL network at λ=0.123/],
       [{ type: 'fold', lambda: 0.5 }, 'not-ready', /no finished ResCL network at λ=0.5/],

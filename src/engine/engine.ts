@@ -23,12 +23,14 @@
 import { disposeResident, makeResident, type ResidentDataset } from '../core/batches';
 import { Experiment } from '../core/experiment';
 import { sameLambda } from '../core/lambda';
+import { comparisonOf } from '../core/names';
 import { deserializeNet } from '../core/serialize';
 import type { FetchBytes } from '../data/load';
 import type { Task } from '../data/types';
 import type { BackendSelection } from './backend';
 import { customTasks, DatasetCache, sampleImages, subset, UnknownScenario } from './datasets';
 import { errorMessage } from './errors';
+import { experimentOptionsOf } from './experimentOptions';
 import { evaluateImported, exportFiles } from './exchange';
 import { BadModelFile } from './modelIO';
 import {
@@ -314,11 +316,7 @@ export class Engine {
   private async experimentFor(run: RunRecord): Promise<Experiment> {
     if (this.experiment && this.experimentSession === run.session) return this.experiment;
     this.experiment?.dispose();
-    const c = run.config;
-    const exp = new Experiment(this.tasks as Task[], {
-      net: c.net, seed: c.seed, headWarmupSteps: c.headWarmupSteps, alphaLearningRate: c.alphaLearningRate,
-      stage: { epochs: c.epochs, batchSize: c.batchSize, learningRate: c.learningRate, weightDecay: c.weightDecay, seed: c.seed, reportIntervalMs: this.deps.reportIntervalMs, yieldEveryStep: true, maxSteps: c.maxStepsPerStage },
-    });
+    const exp = new Experiment(this.tasks as Task[], experimentOptionsOf(run.config, this.deps.reportIntervalMs));
     this.experiment = exp;
     this.experimentSession = run.session;
     const source = await this.sessions.net(run.session, 'source');
@@ -445,6 +443,7 @@ export class Engine {
     const files = await exportFiles(point.folded, format, this.tasks ?? [], {
       scenario: this.spec?.scenario ?? 'unknown', net: this.config.net, seed: this.config.seed, lambda,
       accByTask: point.event.accByTask, foldMaxAbsDiff: point.event.foldMaxAbsDiff ?? null, paramCount: point.event.paramCount,
+      comparison: comparisonOf(this.config),
     });
     this.post({ type: 'exportArtifacts', v: PROTOCOL_VERSION, format, files, ...(id !== undefined ? { id } : {}) }, files.map((f) => f.data));
   }

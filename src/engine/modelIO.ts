@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { modelArtifacts, modelJson, toLayersModel } from '../core/fold';
+import type { ComparisonSettings } from '../core/names';
 import type { Net } from '../core/nets';
 import { checkTopology, IMAGE_SHAPE, TopologyError } from './modelShapes';
 
@@ -19,7 +20,11 @@ export interface FoldedModelFile {
   /** base64 of the concatenated little-endian float32 weights */
   weightData: string;
   tasks: { id: string; name: string; classNames: string[] }[];
-  provenance: { scenario: string; net: string; seed: number; lambda: number; accByTask: Record<string, number>; foldMaxAbsDiff: number | null; paramCount: number };
+  provenance: {
+    scenario: string; net: string; seed: number; lambda: number; accByTask: Record<string, number>; foldMaxAbsDiff: number | null; paramCount: number;
+    /** the run's comparison settings (core/names.ts `COMPARISON_CHOICES`); absent in files exported before they existed */
+    comparison?: ComparisonSettings;
+  };
 }
 
 /** A value from a file, shown in a message: JSON, at most 60 characters. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BACKEND_NAMES, BACKEND_PREFERENCES, PROTOCOL_VERSION, isBackendPreference, validateCommand } from './protocol';
+import { BACKEND_NAMES, BACKEND_PREFERENCES, DEFAULT_RUN_CONFIG, PROTOCOL_VERSION, isBackendPreference, validateCommand } from './protocol';
 
 function expectError(raw: unknown, code: string, message: RegExp) {
   const result = validateCommand(raw);
@@ -57,6 +57,24 @@ describe('validateCommand', () => {
     expectError({ type: 'hello', v: 1, backend: 'metal' }, 'bad-field', /hello.backend must be one of auto, webgpu, webgl, wasm, cpu \(got "metal"\)/);
     expectError({ type: 'hello', v: 1 }, 'bad-field', /got undefined/);
     expectError({ type: 'hello', v: 1, backend: 'cpu', id: 7 }, 'bad-field', /id must be a string/);
+  });
+});
+
+describe('configure: the comparison settings', () => {
+  const configure = (fields: Record<string, unknown>) => ({ type: 'configure', v: PROTOCOL_VERSION, id: 'c1', config: { ...DEFAULT_RUN_CONFIG, ...fields } });
+
+  it('accepts each one\'s names, and a config without them (their defaults)', () => {
+    expect(validateCommand(configure({})).ok).toBe(true);
+    const all = { budget: 'stage', jointInit: 'scratch', init: 'torch-default', fisher: 'empirical', baselineBatchNorm: 'frozen-source', combineDecay: 'all' };
+    expect(validateCommand(configure(all))).toEqual({ ok: true, command: configure(all) });
+  });
+
+  it('refuses a name it does not know, saying which it knows', () => {
+    const error = expectError(configure({ baselineBatchNorm: 'frozen' }), 'bad-field', /^config.baselineBatchNorm must be one of batch, frozen-source \(got "frozen"\)$/);
+    expect(error).toMatchObject({ id: 'c1', recoverable: true });
+    expectError(configure({ combineDecay: 'ALL' }), 'bad-field', /^config.combineDecay must be one of kernels, all \(got "ALL"\)$/);
+    expectError(configure({ budget: null }), 'bad-field', /^config.budget must be one of equal, stage \(got null\)$/);
+    expectError(configure({ init: 1 }), 'bad-field', /^config.init must be one of he, torch-default \(got 1\)$/);
   });
 });
 

@@ -16,9 +16,9 @@
 
 import type { AlphaSummary as CoreAlphaSummary } from '../core/alphaSummary';
 import type { MetricName } from '../core/metricSuite';
-import type { MethodName, NetKind } from '../core/names';
+import type { ComparisonSettings, MethodName, NetKind } from '../core/names';
 import type { StageName } from '../core/train';
-import { METHOD_KNOBS, isMethodName, isNetKind } from '../core/names';
+import { COMPARISON_CHOICES, COMPARISON_SETTING_NAMES, METHOD_KNOBS, isComparisonChoice, isMethodName, isNetKind } from '../core/names';
 import type { ScenarioId } from '../data/registry';
 import { isScenarioId } from '../data/registry';
 import { FIXED_TRAINING, TRAINING_DEFAULTS } from '../core/trainingDefaults';
@@ -84,8 +84,13 @@ export interface HelloCommand extends CommandBase {
   backend: BackendPreference;
 }
 
-/** Training settings (names and numbers only; the engine maps names to code). */
-export interface RunConfig {
+/**
+ * Training settings (names and numbers only; the engine maps names to code). The comparison
+ * settings (core/names.ts `COMPARISON_CHOICES`: budget, jointInit, init, fisher, baselineBatchNorm,
+ * combineDecay) are optional: absent = their default (so a run record saved before they existed
+ * still reads as what it ran).
+ */
+export interface RunConfig extends Partial<ComparisonSettings> {
   net: NetKind;
   /** epochs per stage */
   epochs: number;
@@ -627,7 +632,14 @@ function checkRunConfig(c: unknown): string | null {
     checkNumber('config.lambda', cfg.lambda, L.lambda),
     cfg.maxStepsPerStage === undefined ? null : checkNumber('config.maxStepsPerStage', cfg.maxStepsPerStage, L.maxStepsPerStage, true),
     cfg.seeds === undefined ? null : checkSeeds(cfg.seeds),
+    ...COMPARISON_SETTING_NAMES.map((k) => checkComparison(k, cfg[k])),
   );
+}
+
+/** null when a comparison setting is absent (its default) or one of its names, else what is wrong. */
+function checkComparison(setting: keyof typeof COMPARISON_CHOICES, value: unknown): string | null {
+  if (value === undefined || isComparisonChoice(setting, value)) return null;
+  return `config.${setting} must be one of ${COMPARISON_CHOICES[setting].join(', ')} (got ${describe(value)})`;
 }
 
 /** null when `seeds` is 1 … 10 distinct whole numbers in the seed range, else what is wrong. */

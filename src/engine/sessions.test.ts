@@ -29,6 +29,16 @@ describe('sessionKey / pointKey', () => {
     expect(sessionKey(custom, CONFIG, ['a'])).not.toBe(sessionKey(custom, CONFIG, ['b']));
   });
 
+  it('changes with a comparison setting away from its default; a default one keeps the key it had before they existed', () => {
+    const k = sessionKey(SPEC, CONFIG);
+    expect(sessionKey(SPEC, { ...CONFIG, budget: 'equal', baselineBatchNorm: 'batch', combineDecay: 'kernels' })).toBe(k);
+    expect(k).not.toMatch(/baselineBatchNorm|combineDecay/);
+    const frozen = sessionKey(SPEC, { ...CONFIG, baselineBatchNorm: 'frozen-source' });
+    expect(frozen).not.toBe(k);
+    expect(sessionKey(SPEC, { ...CONFIG, combineDecay: 'all' })).not.toBe(k);
+    expect(sessionKey(SPEC, { ...CONFIG, combineDecay: 'all' })).not.toBe(frozen);
+  });
+
   it('pointKey rounds λ to 9 significant digits and marks knob-less methods', () => {
     expect(pointKey('rescl', 0.1 + 0.2)).toBe(pointKey('rescl', 0.3));
     expect(pointKey('ft', null)).toBe('ft|-');

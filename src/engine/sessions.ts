@@ -9,7 +9,7 @@
 import type { CombinedState } from '../core/experiment';
 import { lambdaKey } from '../core/lambda';
 import type { FoldReport } from '../core/fold';
-import type { MethodName } from '../core/names';
+import { nonDefaultComparison, type MethodName } from '../core/names';
 import type { SerializedNet } from '../core/serialize';
 import type { ScenarioId } from '../data/registry';
 import { PROTOCOL_VERSION, type RestoredEvent, type RunCommand, type RunConfig, type TradeoffPointEvent } from './protocol';
@@ -43,10 +43,16 @@ export interface RunRecord extends ScenarioSpec {
 const CURRENT_RUN = 'current';
 const LAST_SESSION = 'last';
 
-/** The session key: every input that changes what is trained (custom scenarios: their task names too). */
+/**
+ * The session key: every input that changes what is trained (custom scenarios: their task names
+ * too). The comparison settings (budget, init, baselineBatchNorm, ...) enter only where they differ
+ * from their defaults, so the key of a default run, and the sessions saved before they existed, stay as they were.
+ */
 export function sessionKey(spec: ScenarioSpec, c: RunConfig, customNames: readonly string[] = []): string {
+  const comparison = nonDefaultComparison(c);
   return JSON.stringify([spec.scenario, spec.scenario === 'custom' ? customNames : [], spec.seed, spec.trainLimit, spec.testLimit, c.net,
-    c.epochs, c.batchSize, c.learningRate, c.alphaLearningRate, c.weightDecay, c.headWarmupSteps, c.seed, c.maxStepsPerStage ?? null]);
+    c.epochs, c.batchSize, c.learningRate, c.alphaLearningRate, c.weightDecay, c.headWarmupSteps, c.seed, c.maxStepsPerStage ?? null,
+    ...(Object.keys(comparison).length ? [comparison] : [])]);
 }
 
 /** The key of a finished point within its session (λ by `lambdaKey`: same key ⇔ `sameLambda`). */

@@ -102,6 +102,34 @@ describe('lab store (slices composed over one connection)', () => {
     expect(runConfigOf(store.getState().setup).batchSize).toBe(32);
   });
 
+  it('sends the setup\'s comparison settings with the run, and a resumed run brings its own back into the setup', async () => {
+    const v = PROTOCOL_VERSION;
+    const { worker, store } = storeOverFakeWorker();
+    store.getState().start('cpu');
+    worker.emit(READY);
+    worker.emit({ type: 'scenarioLoaded', v, id: worker.last('loadScenario')!.id, scenario: store.getState().setup.scenario, tasks: [] });
+    await flush();
+    store.getState().setSetup({ baselineBatchNorm: 'frozen-source', combineDecay: 'all' });
+    await store.getState().runFull();
+    const sent = worker.last('configure');
+    expect(sent?.type === 'configure' && sent.config).toMatchObject({ baselineBatchNorm: 'frozen-source', combineDecay: 'all', budget: 'equal', init: 'he' });
+
+    // an interrupted run with other settings: resuming it puts them in the setup (and the link)
+    const base = runConfigOf(DEFAULT_SETUP);
+    const resumeWith = (config: typeof base) => {
+      worker.emit({ type: 'state', v, state: 'idle', detail: '' });
+      worker.emit({ type: 'restored', v, points: [], session: null, interrupted: { scenario: 'mnist-fashion', config, lastStage: 'source', seed: 1, trainLimit: null, testLimit: null, mode: 'full' } });
+      expect(canResumeInterrupted(store.getState())).toBe(true);
+      store.getState().resumeInterrupted();
+      return store.getState().setup;
+    };
+    expect(resumeWith({ ...base, budget: 'stage', baselineBatchNorm: 'frozen-source', combineDecay: 'kernels', fisher: 'empirical' }))
+      .toMatchObject({ budget: 'stage', baselineBatchNorm: 'frozen-source', combineDecay: 'kernels', fisher: 'empirical', init: 'he', jointInit: 'source' });
+    // a run record saved before these settings existed ran at their defaults
+    const { budget: _b, baselineBatchNorm: _bn, combineDecay: _cd, fisher: _f, init: _i, jointInit: _j, ...old } = base;
+    expect(resumeWith(old)).toMatchObject({ budget: 'equal', baselineBatchNorm: 'batch', combineDecay: 'kernels', fisher: 'true' });
+  });
+
   describe('a worker that crashes', () => {
     const v = PROTOCOL_VERSION;
     const point: TradeoffPointEvent = { type: 'tradeoffPoint', v, method: 'rescl', knob: 0, source: 0.5, target: 0.99, accByTask: {}, accMatrix: [[0.9], [0.5, 0.99]], paramCount: 10 };

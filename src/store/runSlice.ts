@@ -3,6 +3,7 @@
  * from the slider, resuming an interrupted run). Its state is the lab data the events bring
  * (runState, stages, points: see labSlice.ts); this slice only sends commands.
  */
+import { comparisonOf } from '../core/names';
 import { hasResclPointAt } from './labModel';
 import { runConfigOf } from './setupSlice';
 import { isBusy, type LabState, type SliceContext } from './state';
@@ -74,7 +75,7 @@ export function createRunSlice({ set, get, connection }: SliceContext): RunSlice
         const { config } = run;
         get().setSetup({
           scenario: run.scenario, net: config.net, epochs: config.epochs, batchSize: config.batchSize, seed: run.seed ?? config.seed,
-          trainLimit: run.trainLimit ?? null, lambda: config.lambda, seeds: config.seeds ?? [],
+          trainLimit: run.trainLimit ?? null, lambda: config.lambda, seeds: config.seeds ?? [], ...comparisonOf(config),
           methods: config.methods.includes('rescl') ? [...config.methods] : ['rescl', ...config.methods],
         });
         // The engine loads the run's tasks itself. Until a loadScenario of this store confirms

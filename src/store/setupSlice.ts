@@ -2,7 +2,7 @@
  * Setup slice: what the next run will do (mirrored in the URL, see urlConfig.ts), where its tasks
  * come from, and loading them into the engine.
  */
-import { METHOD_KNOBS } from '../core/names';
+import { comparisonOf, METHOD_KNOBS } from '../core/names';
 import { clampLambda } from '../core/lambda';
 import { FIXED_TRAINING } from '../core/trainingDefaults';
 import { EngineRequestError } from '../engine/client';
@@ -21,6 +21,7 @@ export function runConfigOf(setup: SetupConfig): RunConfig {
     net: setup.net, epochs: setup.epochs, batchSize: setup.batchSize, seed: setup.seed, lambda: setup.lambda, methods: [...setup.methods], sweep, ...FIXED_TRAINING,
     // one run per seed (mean ± sd); no list: the one `seed` (the engine runs the same loop once)
     ...(setup.seeds.length ? { seeds: [...setup.seeds] } : {}),
+    ...comparisonOf(setup),
   };
 }
 

@@ -34,10 +34,12 @@ describe('parseSetup', () => {
   });
 
   it('reads every parameter of a valid link', () => {
-    const { config, notices } = parseSetup('?scenario=split-mnist&net=conv4&methods=rescl,lwf&epochs=3&batch=32&trainLimit=1000&seed=7&seeds=1,2&backend=cpu&lambda=0.0001');
+    const { config, notices } = parseSetup('?scenario=split-mnist&net=conv4&methods=rescl,lwf&epochs=3&batch=32&trainLimit=1000&seed=7&seeds=1,2&backend=cpu&lambda=0.0001'
+      + '&budget=stage&jointInit=scratch&init=torch-default&fisher=empirical&baselineBn=frozen-source&combineDecay=all');
     expect(notices).toEqual([]);
     expect(config).toEqual({
       scenario: 'split-mnist', net: 'conv4', methods: ['rescl', 'lwf'], epochs: 3, batchSize: 32, trainLimit: 1000, seed: 7, seeds: [1, 2], backend: 'cpu', lambda: 1e-4,
+      budget: 'stage', jointInit: 'scratch', init: 'torch-default', fisher: 'empirical', baselineBatchNorm: 'frozen-source', combineDecay: 'all',
     });
   });
 
@@ -109,5 +111,32 @@ describe('parseSetup', () => {
       expect(parseSetup(formatSetup({ ...DEFAULT_SETUP, backend })).config.backend).toBe(backend);
     }
     expect(parseSetup('?backend=webassembly').notices).toEqual(['Unknown backend "webassembly" in the URL; using auto. Valid values: auto, webgpu, webgl, wasm, cpu.']);
+  });
+});
+
+describe('comparison settings in the URL (the repro flags the lab has a select for)', () => {
+  it('reads a setting under its parameter, case-insensitively, leaving the others at their defaults', () => {
+    expect(parseSetup('?baselineBn=Frozen-Source&combineDecay=ALL')).toEqual({
+      config: { ...DEFAULT_SETUP, baselineBatchNorm: 'frozen-source', combineDecay: 'all' }, notices: [],
+    });
+  });
+
+  it('keeps the default for an unknown value and says which values there are', () => {
+    const { config, notices } = parseSetup('?baselineBn=frozen&combineDecay=bias&budget=2');
+    expect(config).toEqual(DEFAULT_SETUP);
+    expect(notices).toEqual([
+      'Unknown budget "2" in the URL; using equal. Valid values: equal, stage.',
+      'Unknown baselineBn "frozen" in the URL; using batch. Valid values: batch, frozen-source.',
+      'Unknown combineDecay "bias" in the URL; using kernels. Valid values: kernels, all.',
+    ]);
+  });
+
+  it('writes a setting into the link only where it is not the default, and round-trips', () => {
+    expect(formatSetup(DEFAULT_SETUP, '?baselineBn=frozen-source&combineDecay=all')).not.toMatch(/baselineBn|combineDecay|budget|jointInit|init=|fisher/);
+    const cfg = { ...DEFAULT_SETUP, baselineBatchNorm: 'frozen-source' as const, combineDecay: 'all' as const };
+    const link = formatSetup(cfg);
+    expect(link).toMatch(/[?&]baselineBn=frozen-source(&|$)/);
+    expect(link).toMatch(/[?&]combineDecay=all(&|$)/);
+    expect(parseSetup(link)).toEqual({ config: cfg, notices: [] });
   });
 });

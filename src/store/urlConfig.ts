@@ -1,11 +1,16 @@
 /**
  * The run setup as URL query parameters, so that a link reproduces a run:
  *   ?scenario=&net=&methods=a,b&epochs=&batch=&trainLimit=&seed=&seeds=1,2&backend=&lambda=
+ * and the comparison settings `npm run repro` has flags for (only where not at their default):
+ *   &budget=&jointInit=&init=&fisher=&baselineBn=&combineDecay=   (URL_PARAM_OF_COMPARISON)
  * Defaults: the live settings of core/trainingDefaults.ts.
  * Parsing never throws: a missing value takes its default, an unknown or out-of-range value is
  * replaced (clamped for numbers) and a notice says what was changed.
  */
-import { METHOD_NAMES, NET_KINDS, isMethodName, isNetKind, type MethodName, type NetKind } from '../core/names';
+import {
+  COMPARISON_CHOICES, COMPARISON_SETTING_NAMES, DEFAULT_COMPARISON, METHOD_NAMES, NET_KINDS, isComparisonChoice, isMethodName, isNetKind,
+  type ComparisonSetting, type ComparisonSettings, type MethodName, type NetKind,
+} from '../core/names';
 import { clampLambda, LAMBDA_MAX, LAMBDA_MIN } from '../core/lambda';
 import { TRAINING_DEFAULTS } from '../core/trainingDefaults';
 import { SCENARIOS, isScenarioId, type ScenarioId } from '../data/registry';
@@ -14,7 +19,12 @@ import { BACKEND_PREFERENCES, RUN_CONFIG_LIMITS, isBackendPreference, type Backe
 /** A scenario that a link can name (custom files cannot travel in a URL). */
 export type BundledScenarioId = Exclude<ScenarioId, 'custom'>;
 
-export interface SetupConfig {
+/**
+ * The setup of a run. Besides the fields below it holds the comparison settings (core/names.ts
+ * `COMPARISON_CHOICES`: budget, jointInit, init, fisher, baselineBatchNorm, combineDecay), the
+ * ExperimentOptions that `npm run repro` sets by flag.
+ */
+export interface SetupConfig extends ComparisonSettings {
   scenario: BundledScenarioId;
   net: NetKind;
   /** methods the full run compares; always contains 'rescl' */
@@ -55,6 +65,12 @@ export const DEFAULT_SETUP: SetupConfig = {
   seeds: [],
   backend: 'auto',
   lambda: 1e-3,
+  ...DEFAULT_COMPARISON,
+};
+
+/** The URL parameter of each comparison setting (the repro's flag, in the URL's camelCase). */
+export const URL_PARAM_OF_COMPARISON: Record<ComparisonSetting, string> = {
+  budget: 'budget', jointInit: 'jointInit', init: 'init', fisher: 'fisher', baselineBatchNorm: 'baselineBn', combineDecay: 'combineDecay',
 };
 
 export interface ParsedSetup {
@@ -169,6 +185,15 @@ export function parseSetup(search: string): ParsedSetup {
     else notices.push(`Unknown backend "${backend}" in the URL; using auto. Valid values: ${BACKEND_PREFERENCES.join(', ')}.`);
   }
 
+  for (const setting of COMPARISON_SETTING_NAMES) {
+    const param = URL_PARAM_OF_COMPARISON[setting];
+    const raw = get(param);
+    if (raw === null) continue;
+    const value = raw.trim().toLowerCase();
+    if (isComparisonChoice(setting, value)) Object.assign(config, { [setting]: value });
+    else notices.push(`Unknown ${param} "${raw}" in the URL; using ${DEFAULT_SETUP[setting]}. Valid values: ${COMPARISON_CHOICES[setting].join(', ')}.`);
+  }
+
   const lambda = get('lambda');
   if (lambda !== null) {
     const value = Number(lambda.trim());
@@ -198,5 +223,9 @@ export function formatSetup(config: SetupConfig, base = ''): string {
   else params.delete('seeds');
   params.set('backend', config.backend);
   params.set('lambda', String(config.lambda));
+  for (const setting of COMPARISON_SETTING_NAMES) {
+    if (config[setting] === DEFAULT_COMPARISON[setting]) params.delete(URL_PARAM_OF_COMPARISON[setting]);
+    else params.set(URL_PARAM_OF_COMPARISON[setting], config[setting]);
+  }
   return `?${params.toString()}`;
 }

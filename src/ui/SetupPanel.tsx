@@ -3,6 +3,7 @@ import type { BackendPreference } from '../engine/protocol';
 import { BACKEND_PREFERENCES, METHOD_KNOBS, METHOD_LABELS, METHOD_NAMES, NET_KINDS, SCENARIOS, getScenarioInfo, type MethodName, type NetKind } from '../store/catalog';
 import { useLabStore } from '../store/labStore';
 import { EPOCH_RANGE, SEED_RANGE, TRAIN_LIMIT_RANGE, parseSeedList, type BundledScenarioId } from '../store/urlConfig';
+import { ComparisonSettingsPanel } from './ComparisonSettings';
 import { CustomFiles } from './CustomFiles';
 import { Help } from './Help';
 import { SampleGrid } from './SampleGrid';
@@ -56,7 +57,7 @@ function SeedsField({ seeds, onChange }: { seeds: number[]; onChange: (seeds: nu
   );
 }
 
-/** Everything that defines a run: tasks, network, methods, budget, seed, backend. */
+/** Everything that defines a run: tasks, network, methods, budget, seed, comparison settings, backend. */
 export function SetupPanel() {
   const setup = useLabStore((s) => s.setup);
   const dataSource = useLabStore((s) => s.dataSource);
@@ -160,6 +161,8 @@ export function SetupPanel() {
           Epochs per stage (source, fine-tune, combine, each baseline); a stratified subset of the training images per task (empty = all); the seed fixes subsets, initialisation and batch order, so a link reproduces a run.
           Seeds (e.g. 1,2,3): the whole plan runs once per seed (initialisation and batch order; the data subset stays the seed's above), and results show mean ± standard deviation over them; empty = one run.
         </Help>
+
+        <ComparisonSettingsPanel />
 
         <label className="field">
           <span>Backend</span>

@@ -1,46 +1,27 @@
 /**
  * Batch norm in training mode on webgpu (`BN_TRAINING_KERNEL`, `BN_TRAINING_GRAD_KERNEL`,
- * src/core/batchNormKernel.ts has the math): 3 programs forward (μ, σ², y) and 3 backward (∂β, ∂γ,
- * ∂x) instead of the ~6 forward and ~13 backward tfjs kernels of the core's composite; and
- * inference mode's gradient (`BN_INFERENCE_GRAD_KERNEL`) in 1 program (frozen) or 3.
+ * src/core/batchNormKernel.ts has the math): 2 programs forward (μ and σ² in one two-output
+ * program, then y with the ReLU when asked) and 2 backward (∂β and ∂γ in one, after ReLU's gate on
+ * dy when asked, written out by the same program; then ∂x) instead of the ~6 forward and ~13
+ * backward tfjs kernels of the core's composite; and inference mode's gradient
+ * (`BN_INFERENCE_GRAD_KERNEL`) in 1 program (frozen) or 2.
  *
  * Channels last: element i of x is channel i mod C, M = size / C positions per channel. The
  * per-channel sums run one invocation per channel over its M positions, compensated (Kahan), in
  * one fixed order: few dispatches, but only C threads; at batch 128 a 28x28 layer is M ≈ 100k
- * loads per thread (not yet timed on a GPU, see docs/PERFORMANCE.md).
+ * loads per thread (not yet timed on a GPU, see docs/PERFORMANCE.md). The multi-output programs
+ * go through inPlace.ts's `dispatchWithOutputs` (tfjs's programs have one output).
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import type { KernelArgs } from './compose';
 import { channelSum, flat, runFlat, type FlatUniform } from './flatProgram';
-
-const MEAN_BODY = `
-        let c = index;
-        ${channelSum('x[at]')}
-        setOutputAtIndex(index, sum / f32(uniforms.positions));`;
-
-const VARIANCE_BODY = `
-        let c = index;
-        let mu = mean[c];
-        ${channelSum('(x[at] - mu) * (x[at] - mu)')}
-        setOutputAtIndex(index, sum / f32(uniforms.positions));`;
+import { dispatchWithOutputs, IN_PLACE_WORKGROUP, pipelineFor, type WebGPUInternals } from './inPlace';
 
 const normalizeBody = (relu: boolean) => `
         let c = index % uniforms.channels;
         let v = (x[index] - mean[c]) * inverseSqrt(variance[c] + uniforms.epsilon) * gamma[c] + beta[c];
         setOutputAtIndex(index, ${relu ? 'max(v, 0.0)' : 'v'});`;
-
-const DBETA_BODY = `
-        let c = index;
-        ${channelSum('dy[at]')}
-        setOutputAtIndex(index, sum);`;
-
-const DGAMMA_BODY = `
-        let c = index;
-        let mu = mean[c];
-        let inv = inverseSqrt(variance[c] + uniforms.epsilon);
-        ${channelSum('dy[at] * ((x[at] - mu) * inv)')}
-        setOutputAtIndex(index, sum);`;
 
 const DX_BODY = `
         let c = index % uniforms.channels;
@@ -50,9 +31,73 @@ const DX_BODY = `
         let scale = (gamma[c] * inv) / m;
         setOutputAtIndex(index, ((dy[index] * m - dBeta[c]) - normalized * dGamma[c]) * scale);`;
 
-/** ReLU's gate on the incoming gradient: dy where the forward output y > 0, else 0. */
-const RELU_GATE_BODY = `
-        setOutputAtIndex(index, select(0.0, dy[index], y[index] > 0.0));`;
+/**
+ * A per-channel program with several outputs (inPlace.ts `dispatchWithOutputs`): one invocation per
+ * channel c, `body` sees `c`, uniforms channels, positions, epsilon, the outputs (read_write) and
+ * the inputs by name. `compensated(name, term)` is channelSum's loop writing its sum to `name`.
+ */
+function perChannelShader(outputs: string[], inputs: string[], body: string): string {
+  const bindings = [
+    ...outputs.map((o, i) => `@group(0) @binding(${i}) var<storage, read_write> ${o} : array<f32>;`),
+    ...inputs.map((name, i) => `@group(0) @binding(${outputs.length + i}) var<storage, read> ${name} : array<f32>;`),
+  ].join('\n');
+  return `
+struct Uniforms {
+  pad : i32,
+  channels : i32,
+  positions : i32,
+  epsilon : f32,
+};
+${bindings}
+@group(0) @binding(${outputs.length + inputs.length}) var<uniform> uniforms : Uniforms;
+@compute @workgroup_size(${IN_PLACE_WORKGROUP}, 1, 1)
+fn main(@builtin(global_invocation_id) gid : vec3<u32>) {
+  let c = i32(gid.x);
+  if (c >= uniforms.channels) { return; }
+  ${body}
+}`;
+}
+
+/** WGSL: `name` = channelSum(term) (the same compensated loop, in its own block). */
+const compensated = (name: string, term: string) => `
+  var ${name} = 0.0;
+  {
+    ${channelSum(term)}
+    ${name} = sum;
+  }`;
+
+/** μ = Σx / M, then σ² = Σ(x − μ)² / M, of channel c in one invocation (two compensated passes). */
+const MOMENTS_BODY = `${compensated('total', 'x[at]')}
+  let mu = total / f32(uniforms.positions);
+  mean[c] = mu;
+  ${compensated('squares', '(x[at] - mu) * (x[at] - mu)')}
+  variance[c] = squares / f32(uniforms.positions);`;
+
+/**
+ * ∂β = Σ g and ∂γ = Σ g · (x − μ)/√(σ² + ε) of channel c, with g = dy, or under relu ReLU's gate
+ * g = dy where the forward output y > 0, else 0, first written out (`gated`) for ∂x's program.
+ */
+const shiftsBody = (relu: boolean) => `
+  let mu = mean[c];
+  let inv = inverseSqrt(variance[c] + uniforms.epsilon);${relu ? `
+  for (var p = 0; p < uniforms.positions; p++) {
+    let at = p * uniforms.channels + c;
+    gated[at] = select(0.0, dy[at], y[at] > 0.0);
+  }` : ''}
+  ${compensated('betaSum', relu ? 'gated[at]' : 'dy[at]')}
+  dBeta[c] = betaSum;
+  ${compensated('gammaSum', `${relu ? 'gated[at]' : 'dy[at]'} * ((x[at] - mu) * inv)`)}
+  dGamma[c] = gammaSum;`;
+
+/** Runs one per-channel program; its outputs in `outputs` order ([C] each unless `shapes` says). */
+function runPerChannel(
+  backend: WebGPUBackend, key: string, outputs: string[], shapes: number[][], inputs: [string, tf.TensorInfo][], shape: Shape, body: () => string,
+): tf.TensorInfo[] {
+  const internals = backend as unknown as WebGPUInternals;
+  const pipeline = pipelineFor(internals.device, key, () => perChannelShader(outputs, inputs.map(([name]) => name), body()));
+  const uniforms = shape.uniforms.map((u) => ({ type: u.type === 'i32' ? 'int32' as const : 'float32' as const, data: [u.value] }));
+  return dispatchWithOutputs(internals, key, pipeline, shapes, inputs.map(([, info]) => info), shape.channels, uniforms);
+}
 
 interface Shape { channels: number; size: number; uniforms: FlatUniform[] }
 
@@ -69,7 +114,7 @@ function shapeOf(x: tf.TensorInfo, tensors: tf.TensorInfo[], epsilon: number, ke
   return { channels, size, uniforms };
 }
 
-/** [y, μ, σ²] on webgpu in 3 programs. */
+/** [y, μ, σ²] on webgpu in 2 programs. */
 export function batchNormTrainingWebGPU(): tf.KernelFunc {
   return (raw) => {
     const args = raw as unknown as KernelArgs;
@@ -78,8 +123,7 @@ export function batchNormTrainingWebGPU(): tf.KernelFunc {
     const { channels, size, uniforms } = shapeOf(x, [x, gamma, beta], epsilon, 'ResclBatchNormTraining');
     const backend = args.backend as unknown as WebGPUBackend;
     const xs = flat(x, size);
-    const mean = runFlat(backend, 'resclBnMean', [['x', xs]], uniforms, [channels], MEAN_BODY);
-    const variance = runFlat(backend, 'resclBnVariance', [['x', xs], ['mean', mean]], uniforms, [channels], VARIANCE_BODY);
+    const [mean, variance] = runPerChannel(backend, 'resclBnMoments', ['mean', 'variance'], [[channels], [channels]], [['x', xs]], { channels, size, uniforms }, () => MOMENTS_BODY);
     const y = runFlat(backend, relu ? 'resclBnNormalizeRelu' : 'resclBnNormalize', [['x', xs], ['mean', mean], ['variance', variance], ['gamma', gamma], ['beta', beta]], uniforms, [size], normalizeBody(!!relu));
     return [{ ...y, shape: x.shape }, mean, variance];
   };
@@ -89,9 +133,17 @@ const INFERENCE_DX_BODY = `
         let c = index % uniforms.channels;
         setOutputAtIndex(index, dy[index] * (gamma[c] * inverseSqrt(variance[c] + uniforms.epsilon)));`;
 
+/** INFERENCE_DX_BODY for every position of channel c (per-channel programs). */
+const INFERENCE_DX_LOOP = `
+  for (var p = 0; p < uniforms.positions; p++) {
+    let at = p * uniforms.channels + c;
+    dx[at] = dy[at] * (gamma[c] * inverseSqrt(variance[c] + uniforms.epsilon));
+  }`;
+
 /**
- * Inference-mode BN gradient on webgpu: ∂x in one program, and unless frozen ∂γ, ∂β (the same
- * per-channel sums as training's, over the running statistics): 1 or 3 programs.
+ * Inference-mode BN gradient on webgpu, 1 program: ∂x (elementwise) when frozen, else ∂x and
+ * ∂γ, ∂β (the same per-channel sums as training's, over the running statistics) from one
+ * invocation per channel.
  */
 export function batchNormInferenceGradWebGPU(): tf.KernelFunc {
   return (raw) => {
@@ -101,17 +153,20 @@ export function batchNormInferenceGradWebGPU(): tf.KernelFunc {
     const { channels, size, uniforms } = shapeOf(dy, [dy, variance, gamma], attrs.epsilon, 'ResclBatchNormInferenceGrad');
     const backend = args.backend as unknown as WebGPUBackend;
     const dys = flat(dy, size);
-    const dx = runFlat(backend, 'resclBnInferenceDx', [['dy', dys], ['variance', variance], ['gamma', gamma]], uniforms, [size], INFERENCE_DX_BODY);
-    if (attrs.frozen) return [{ ...dx, shape: dy.shape }];
-    const dBeta = runFlat(backend, 'resclBnDBeta', [['dy', dys]], uniforms, [channels], DBETA_BODY);
-    const dGamma = runFlat(backend, 'resclBnDGamma', [['dy', dys], ['x', flat(x, size)], ['mean', mean], ['variance', variance]], uniforms, [channels], DGAMMA_BODY);
-    return [{ ...dx, shape: dy.shape }, dGamma, dBeta];
+    if (attrs.frozen) {
+      const dx = runFlat(backend, 'resclBnInferenceDx', [['dy', dys], ['variance', variance], ['gamma', gamma]], uniforms, [size], INFERENCE_DX_BODY);
+      return [{ ...dx, shape: dy.shape }];
+    }
+    const [dx, dBeta, dGamma] = runPerChannel(backend, 'resclBnInferenceGrads', ['dx', 'dBeta', 'dGamma'], [dy.shape, [channels], [channels]],
+      [['dy', dys], ['x', flat(x, size)], ['mean', mean], ['variance', variance], ['gamma', gamma]], { channels, size, uniforms },
+      () => `${INFERENCE_DX_LOOP}${shiftsBody(false)}`);
+    return [dx, dGamma, dBeta];
   };
 }
 
 /**
- * [∂x, ∂γ, ∂β] on webgpu in 3 programs, after ReLU's gate on dy as a 4th with relu (the gate cannot
- * ride along: ∂x's program already binds the default limit of 8 storage buffers).
+ * [∂x, ∂γ, ∂β] on webgpu in 2 programs: ∂β, ∂γ (and with relu the gated dy, written for the next)
+ * in one, then ∂x (it binds the default limit of 8 storage buffers, so the gate cannot ride in it).
  */
 export function batchNormTrainingGradWebGPU(): tf.KernelFunc {
   return (raw) => {
@@ -122,10 +177,13 @@ export function batchNormTrainingGradWebGPU(): tf.KernelFunc {
     const { channels, size, uniforms } = shapeOf(x, [dy, x, mean, variance, gamma], epsilon, 'ResclBatchNormTrainingGrad');
     const backend = args.backend as unknown as WebGPUBackend;
     const xs = flat(x, size);
-    const gated = relu ? runFlat(backend, 'resclBnReluGate', [['dy', flat(dy, size)], ['y', flat(y, size)]], uniforms, [size], RELU_GATE_BODY) : null;
+    const shape: Shape = { channels, size, uniforms };
+    const reads: [string, tf.TensorInfo][] = [['dy', flat(dy, size)], ...(relu ? [['y', flat(y, size)] as [string, tf.TensorInfo]] : []), ['x', xs], ['mean', mean], ['variance', variance]];
+    const shifts = relu
+      ? runPerChannel(backend, 'resclBnShiftsRelu', ['gated', 'dBeta', 'dGamma'], [[size], [channels], [channels]], reads, shape, () => shiftsBody(true))
+      : [null, ...runPerChannel(backend, 'resclBnShifts', ['dBeta', 'dGamma'], [[channels], [channels]], reads, shape, () => shiftsBody(false))];
+    const [gated, dBeta, dGamma] = shifts as [tf.TensorInfo | null, tf.TensorInfo, tf.TensorInfo];
     const dys = gated ?? flat(dy, size);
-    const dBeta = runFlat(backend, 'resclBnDBeta', [['dy', dys]], uniforms, [channels], DBETA_BODY);
-    const dGamma = runFlat(backend, 'resclBnDGamma', [['dy', dys], ['x', xs], ['mean', mean], ['variance', variance]], uniforms, [channels], DGAMMA_BODY);
     const dx = runFlat(backend, 'resclBnDx',
       [['dy', dys], ['x', xs], ['mean', mean], ['variance', variance], ['gamma', gamma], ['dBeta', dBeta], ['dGamma', dGamma]], uniforms, [size], DX_BODY);
     if (gated) backend.disposeData(gated.dataId);

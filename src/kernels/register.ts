@@ -21,6 +21,7 @@ import { biasGradWebGPU, denseReluWebGPU, denseWebGPU, reluBiasGradWebGPU } from
 import { softmaxCrossEntropyGradWebGPU, softmaxCrossEntropyWebGPU } from './crossEntropy';
 import { distillationGradWebGPU, distillationWebGPU } from './distillation';
 import { conv2DBackpropFilterViaConv, conv2DBackpropInputViaConv } from './convGrad';
+import { conv2DBackpropFilterWebGPU } from './convFilterGrad';
 import { movingAverageWebGPU } from './movingAverage';
 import { scaledPowerSumWebGPU } from './powerSum';
 import { addNChunkedWebGPU, maxPoolGradWebGPU } from './webgpuKernels';
@@ -58,7 +59,7 @@ const PLAN: Record<string, Record<string, Factory>> = {
   cpu: { ...HOST, [ADAM_KERNEL]: adamUpdateHost, [ADAM_GROUP_KERNEL]: adamGroupHost },
   wasm: { ...HOST, [tf.BatchMatMul]: batchMatMulTransposeFirst },
   webgpu: {
-    [tf.Conv2DBackpropFilter]: conv2DBackpropFilterViaConv, [tf.MaxPoolGrad]: maxPoolGradWebGPU, [tf.AddN]: addNChunkedWebGPU,
+    [tf.Conv2DBackpropFilter]: (b) => conv2DBackpropFilterWebGPU(conv2DBackpropFilterViaConv(b)), [tf.MaxPoolGrad]: maxPoolGradWebGPU, [tf.AddN]: addNChunkedWebGPU,
     [ADAM_KERNEL]: adamUpdateWebGPU, [ADAM_GROUP_KERNEL]: adamGroupWebGPU, [SOFTMAX_CROSS_ENTROPY_KERNEL]: softmaxCrossEntropyWebGPU, [SOFTMAX_CROSS_ENTROPY_GRAD_KERNEL]: softmaxCrossEntropyGradWebGPU,
     [BN_TRAINING_KERNEL]: batchNormTrainingWebGPU, [BN_TRAINING_GRAD_KERNEL]: batchNormTrainingGradWebGPU,
     [BN_INFERENCE_GRAD_KERNEL]: batchNormInferenceGradWebGPU, [MOVING_AVERAGE_KERNEL]: movingAverageWebGPU,

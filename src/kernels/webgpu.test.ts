@@ -10,6 +10,7 @@ import { addHead, buildNet, disposeNet } from '../core/nets';
 import { trainSource } from '../core/train';
 import { syntheticTask } from '../testing/synthetic';
 import { ADAM_SHAPES, compareAdam } from './adamCheck';
+import { countDeviceWork } from './deviceWork';
 import { registerFastKernels, restoreStockKernels } from './register';
 import { randomValues, relativeError, runKernelOn, type KernelCase } from './testing';
 import { gpuErrors, setupWebGPU } from './webgpuTesting';
@@ -37,11 +38,13 @@ const v = (shape: number[], seed: number, relu = false) => {
 };
 
 describe.skipIf(unavailable !== null)(`webgpu kernels (SwiftShader here; ${unavailable ?? 'adapter found'})`, () => {
-  it('Conv2DBackpropFilter: batch 1, odd sizes, same/valid, strides 1 and 2', async () => {
+  it('Conv2DBackpropFilter in one program: batch 1, odd sizes, same/valid, strides 1 and 2, channel counts across 8-channel tiles, positions across 64-position rounds', async () => {
     const cases: [number, number, number, number, number, number, number, 'same' | 'valid'][] = [
       [1, 5, 5, 1, 2, 3, 1, 'same'], [3, 7, 6, 2, 3, 3, 2, 'same'], [2, 8, 8, 3, 4, 3, 1, 'valid'],
       [1, 9, 7, 2, 2, 2, 2, 'valid'], [4, 7, 7, 3, 2, 1, 1, 'same'], [2, 5, 7, 2, 3, 3, 2, 'valid'],
+      [5, 12, 11, 9, 17, 3, 1, 'same'], [3, 14, 14, 8, 16, 3, 2, 'same'], [2, 6, 6, 17, 1, 2, 1, 'valid'],
     ];
+    const counter = countDeviceWork();
     for (const [i, [n, h, w, ci, co, f, s, pad]] of cases.entries()) {
       const ho = pad === 'same' ? Math.ceil(h / s) : Math.ceil((h - f + 1) / s);
       const wo = pad === 'same' ? Math.ceil(w / s) : Math.ceil((w - f + 1) / s);
@@ -51,6 +54,10 @@ describe.skipIf(unavailable !== null)(`webgpu kernels (SwiftShader here; ${unava
         attrs: { strides: [s, s], pad, dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape: [f, f, ci, co] },
       }, `n${n} ${h}x${w} ${ci}->${co} f${f} s${s} ${pad}`);
     }
+    const work = counter?.read();
+    counter?.restore();
+    // one program per call, nothing else (no transposes, no im2col)
+    if (work) expect(work.byProgram).toEqual({ resclConvFilterGrad: cases.length });
   });
 
   it('MaxPoolGrad: 2x2/2, 3x3/2 same, 3x3/1, odd sizes, ReLU ties', async () => {

@@ -24,6 +24,7 @@ import {
 } from './batchNormKernel';
 import { denseKernel, denseReluKernels, hasDenseKernel, hasDenseReluKernels } from './denseKernel';
 import { bias as initBias, headKernel, trunkKernel, type InitScheme } from './init';
+import { globalAvgPool } from './poolKernel';
 import type { NetKind } from './names';
 import { IMAGE_SIZE } from './types';
 
@@ -521,7 +522,7 @@ export function runTopology(topology: readonly TopologyNode[], x: tf.Tensor, eva
         h = tf.reshape(h, [h.shape[0], -1]);
         break;
       case 'globalAvgPool':
-        h = tf.mean(h, [1, 2]);
+        h = globalAvgPool(h as tf.Tensor4D);
         break;
       case 'preactBlock': {
         const u = unitRelu(node.preBN, h, dataInput);

@@ -17,32 +17,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import type { KernelArgs } from './compose';
-import { checkScalarGradient, runFlat, type FlatUniform } from './flatProgram';
-
-/** Threads of tfjs-webgpu's ReduceProgram for rows shorter than 4096 (its sums' order, emulated below). */
-const REDUCE_THREADS = 64;
-
-/**
- * WGSL helpers that add in tfjs's order: a ReduceProgram sum over L values lets thread t
- * (t < 64) add values t, t + 64, ... in turn, then halves min(L, 64) partial sums in a tree
- * (slot i += slot i + ⌈size/2⌉). `acc`/`rowAcc` hold the 64 slots of the class and the row sums.
- */
-function treeSum(name: string): string {
-  return `
-    var<private> ${name} : array<f32, ${REDUCE_THREADS}>;
-    fn ${name}Clear() { for (var t = 0; t < ${REDUCE_THREADS}; t++) { ${name}[t] = 0.0; } }
-    fn ${name}Finish(len : i32) -> f32 {
-      var size = min(len, ${REDUCE_THREADS});
-      loop {
-        if (size <= 1) { break; }
-        let cur = size / 2;
-        let interval = (size + 1) / 2;
-        for (var i = 0; i < cur; i++) { ${name}[i] = ${name}[i] + ${name}[i + interval]; }
-        size = interval;
-      }
-      return ${name}[0];
-    }`;
-}
+import { checkScalarGradient, REDUCE_THREADS, runFlat, treeSum, type FlatUniform } from './flatProgram';
 
 /**
  * tfjs's logSoftmax of row r of `m` / T, as its ops round: s = m/T; sh = s − max(s);

@@ -84,3 +84,29 @@ export function channelSum(term: string): string {
           sum = t;
         }`;
 }
+
+/** Threads of tfjs-webgpu's ReduceProgram for rows shorter than 4096 (its sums' order, emulated below). */
+export const REDUCE_THREADS = 64;
+
+/**
+ * WGSL helpers that add in tfjs's order: a ReduceProgram sum over L values lets thread t
+ * (t < 64) add values t, t + 64, ... in turn, then halves min(L, 64) partial sums in a tree
+ * (slot i += slot i + ⌈size/2⌉). `name` holds the 64 slots; `<name>Clear()` zeroes them and
+ * `<name>Finish(L)` runs the tree and returns the sum.
+ */
+export function treeSum(name: string): string {
+  return `
+    var<private> ${name} : array<f32, ${REDUCE_THREADS}>;
+    fn ${name}Clear() { for (var t = 0; t < ${REDUCE_THREADS}; t++) { ${name}[t] = 0.0; } }
+    fn ${name}Finish(len : i32) -> f32 {
+      var size = min(len, ${REDUCE_THREADS});
+      loop {
+        if (size <= 1) { break; }
+        let cur = size / 2;
+        let interval = (size + 1) / 2;
+        for (var i = 0; i < cur; i++) { ${name}[i] = ${name}[i] + ${name}[i + interval]; }
+        size = interval;
+      }
+      return ${name}[0];
+    }`;
+}

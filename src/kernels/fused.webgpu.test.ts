@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { combineKernels } from '../core/combineKernel';
+import { globalAvgPool } from '../core/poolKernel';
 import { denseKernel, denseReluKernels } from '../core/denseKernel';
 import { canFoldPenalties, crossEntropy, crossEntropyComposite, distillation, distillationSum, l1Value, weightDecayValue } from '../core/losses';
 import { applyBatchNormUpdates, batchNormInference, batchNormInferenceAutodiff, batchNormTraining, batchNormTrainingAutodiff, batchNormTrainingRelu, type BatchNormParams, type BatchNormUpdate } from '../core/nets';
@@ -176,6 +177,32 @@ describe.skipIf(unavailable !== null)(`fused webgpu kernels (SwiftShader here; $
     if (got.byProgram) {
       expect(got.byProgram.AddNPackedProgram2 ?? 0, 'no AddN of the terms').toBe(0);
       expect(got.byProgram.resclDistillationLossPlus).toBe(2);
+    }
+  });
+
+  it('global average pooling: value and ∂x = tfjs autodiff of tf.mean over H, W on cpu (batch 1, odd sizes, 1x1)', async () => {
+    const shapes = [[1, 1, 1, 3], [2, 5, 3, 7], [3, 8, 8, 16], [1, 7, 9, 1]];
+    for (const [i, shape] of shapes.entries()) {
+      const size = shape.reduce((a, b) => a * b, 1);
+      const run = async (backendName: string) => {
+        await tf.setBackend(backendName);
+        registerFastKernels(backendName);
+        const x = tf.tensor(randomValues(size, 950 + i), shape);
+        const w = tf.tensor(randomValues(shape[0] * shape[3], 960 + i), [shape[0], shape[3]]);
+        const counter = backendName === 'webgpu' ? countDeviceWork() : null;
+        const r = await valueAndGradsOf((xx) => tf.sum(tf.mul(globalAvgPool(xx as tf.Tensor4D), w)), [x]);
+        const byProgram = counter?.read().byProgram ?? null;
+        counter?.restore();
+        tf.dispose([x, w]);
+        return { r, byProgram };
+      };
+      const ref = await run('cpu');
+      const got = await run('webgpu');
+      expectSame(`[${shape}]`, got.r, ref.r, ['∂x']);
+      if (got.byProgram) {
+        expect(got.byProgram.resclGlobalAvgPool, 'forward in one program').toBe(1);
+        expect(got.byProgram.resclGlobalAvgPoolGrad, 'backward in one program').toBe(1);
+      }
     }
   });
 

@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BN_INFERENCE_GRAD_KERNEL, BN_TRAINING_GRAD_KERNEL, BN_TRAINING_KERNEL, MOVING_AVERAGE_KERNEL } from '../core/batchNormKernel';
 import { COMBINE_GRAD_KERNEL, COMBINE_GRADS_KERNEL, COMBINE_KERNEL } from '../core/combineKernel';
+import { GLOBAL_AVG_POOL_GRAD_KERNEL, GLOBAL_AVG_POOL_KERNEL } from '../core/poolKernel';
 import { BIAS_GRAD_KERNEL, DENSE_KERNEL, DENSE_RELU_KERNEL, RELU_BIAS_GRAD_KERNEL } from '../core/denseKernel';
 import { DISTILLATION_GRAD_KERNEL, DISTILLATION_KERNEL, SCALED_POWER_SUM_KERNEL, SOFTMAX_CROSS_ENTROPY_GRAD_KERNEL, SOFTMAX_CROSS_ENTROPY_KERNEL } from '../core/losses';
 import { ADAM_GROUP_KERNEL, ADAM_KERNEL } from '../core/optimizer';
@@ -22,6 +23,7 @@ import { softmaxCrossEntropyGradWebGPU, softmaxCrossEntropyWebGPU } from './cros
 import { distillationGradWebGPU, distillationWebGPU } from './distillation';
 import { conv2DBackpropFilterViaConv, conv2DBackpropInputViaConv } from './convGrad';
 import { conv2DBackpropFilterWebGPU } from './convFilterGrad';
+import { globalAvgPoolGradWebGPU, globalAvgPoolWebGPU } from './globalAvgPool';
 import { movingAverageWebGPU } from './movingAverage';
 import { scaledPowerSumWebGPU } from './powerSum';
 import { addNChunkedWebGPU, maxPoolGradWebGPU } from './webgpuKernels';
@@ -65,6 +67,7 @@ const PLAN: Record<string, Record<string, Factory>> = {
     [BN_INFERENCE_GRAD_KERNEL]: batchNormInferenceGradWebGPU, [MOVING_AVERAGE_KERNEL]: movingAverageWebGPU,
     [COMBINE_KERNEL]: combineWebGPU, [COMBINE_GRAD_KERNEL]: combineGradWebGPU, [COMBINE_GRADS_KERNEL]: combineGradsWebGPU,
     [DENSE_KERNEL]: denseWebGPU, [BIAS_GRAD_KERNEL]: biasGradWebGPU, [DENSE_RELU_KERNEL]: denseReluWebGPU, [RELU_BIAS_GRAD_KERNEL]: reluBiasGradWebGPU,
+    [GLOBAL_AVG_POOL_KERNEL]: globalAvgPoolWebGPU, [GLOBAL_AVG_POOL_GRAD_KERNEL]: globalAvgPoolGradWebGPU,
     [SCALED_POWER_SUM_KERNEL]: scaledPowerSumWebGPU, [DISTILLATION_KERNEL]: distillationWebGPU, [DISTILLATION_GRAD_KERNEL]: distillationGradWebGPU,
   },
 };

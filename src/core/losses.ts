@@ -47,7 +47,8 @@ export function crossEntropyComposite(logits: tf.Tensor2D, labels: tf.Tensor1D):
 
 /**
  * Names of the fused distillation kernels (src/kernels registers them on webgpu). The loss: inputs
- * `{ teacher ŷ [N, K] float32, student z [N, K] float32, base? [] float32 }`, attrs `{ temperature T }`; output
+ * `{ teacher [N, K'] float32, student z [N, K] float32, base? [] float32 }`, attrs `{ temperature T, teacherOffset? }`
+ * (ŷ = the teacher's columns teacherOffset .. teacherOffset + K − 1, default 0, K' ≥ offset + K); output
  * `[base + KD [] ]`, KD = T² · (1/N) Σ_r Σ_k q_rk (log q_rk − log p_rk), with q = softmax(ŷ/T), p = softmax(z/T)
  * (`base`, when given, is added last: a sum of terms without an AddN dispatch; its gradient is dy).
  * Its gradient in z (registered below; ŷ is a constant: recorded teacher logits): inputs
@@ -55,6 +56,8 @@ export function crossEntropyComposite(logits: tf.Tensor2D, labels: tf.Tensor1D):
  * Where they are not registered `distillation` runs the composite.
  */
 export const DISTILLATION_KERNEL = 'ResclDistillation';
+/** Attributes of DISTILLATION_KERNEL and its gradient. */
+export interface DistillationAttrs { temperature: number; teacherOffset?: number }
 export const DISTILLATION_GRAD_KERNEL = 'ResclDistillationGrad';
 
 tf.registerGradient({
@@ -77,16 +80,27 @@ export function distillation(teacherLogits: tf.Tensor2D, studentLogits: tf.Tenso
 }
 
 /**
- * Σ_i KD(ŷ_i, z_i) over (teacher, student) pairs (`distillation` each): where the kernel is
- * registered, a chain of kernels each adding the previous sum (`base`), in the order of `pairs`,
- * so the terms' AddN is no dispatch of its own (the same float32 sum as `sumAll` for ≤ 4 terms).
+ * One term of `distillationSum`: KD(ŷ, z) with ŷ = `teacher`'s columns from `teacherOffset` (default
+ * 0), as many as z has: teacher [N, K' ≥ offset + K], student z [N, K].
  */
-export function distillationSum(pairs: readonly [tf.Tensor2D, tf.Tensor2D][], temperature = KD_TEMPERATURE): tf.Scalar {
-  if (!hasKernels(DISTILLATION_KERNEL, DISTILLATION_GRAD_KERNEL)) return sumAll(pairs.map(([teacher, student]) => distillation(teacher, student, temperature)));
+export interface DistillationTerm { teacher: tf.Tensor2D; student: tf.Tensor2D; teacherOffset?: number }
+
+/**
+ * Σ_i KD(ŷ_i, z_i) over the terms: where the kernel is registered, a chain of kernels each adding
+ * the previous sum (`base`), in the order of `terms`, so the terms' AddN is no dispatch of its own
+ * (the same float32 sum as `sumAll` for ≤ 4 terms), each reading its teacher's columns in place
+ * (one gather of every head's teacher logits, no slices); elsewhere slices and `distillation`.
+ */
+export function distillationSum(terms: readonly DistillationTerm[], temperature = KD_TEMPERATURE): tf.Scalar {
+  if (!hasKernels(DISTILLATION_KERNEL, DISTILLATION_GRAD_KERNEL)) {
+    return sumAll(terms.map(({ teacher, student, teacherOffset = 0 }) => distillation(
+      teacher.shape[1] === student.shape[1] && teacherOffset === 0 ? teacher : tf.slice(teacher, [0, teacherOffset], [-1, student.shape[1]]), student, temperature)));
+  }
   let sum: tf.Scalar | null = null;
-  for (const [teacher, student] of pairs) {
+  for (const { teacher, student, teacherOffset = 0 } of terms) {
     const inputs: tf.NamedTensorMap = sum ? { teacher, student, base: sum } : { teacher, student };
-    sum = tf.engine().runKernel(DISTILLATION_KERNEL, inputs, { temperature }) as tf.Scalar;
+    const attrs: DistillationAttrs = { temperature, teacherOffset };
+    sum = tf.engine().runKernel(DISTILLATION_KERNEL, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Scalar;
   }
   return sum ?? tf.scalar(0);
 }

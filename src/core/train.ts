@@ -387,10 +387,13 @@ export function plainForward(net: Net): (x: tf.Tensor4D) => tf.Tensor2D[] {
  * The labels of the new task are not used (RESCL.md). α trains at `alphaLearningRate`.
  */
 export async function* trainCombined(c: CombinedNet, data: ResidentDataset, options: CombineOptions): AsyncGenerator<StageProgress, void, undefined> {
-  const oldCount = c.source.heads.length;
   const sourceTeacher = recordLogits(plainForward(c.source), data, c.source.heads.map((_, i) => i));
   const targetIndex = c.target.heads.length - 1;
   const [targetTeacher] = recordLogits(plainForward(options.teacher ?? c.target), data, [targetIndex]);
+  // Ŷ_s's heads then Ŷ_t side by side [N, ΣK], in net_c's head order; head h's columns start at teacherOffsets[h]
+  const teachers = tf.concat([...sourceTeacher, targetTeacher], 1) as tf.Tensor2D;
+  const teacherOffsets = [...sourceTeacher, targetTeacher].map((_, h, all) => all.slice(0, h).reduce((a, t) => a + t.shape[1], 0));
+  tf.dispose([...sourceTeacher, targetTeacher]);
   const lambdaOf = typeof options.lambda === 'function' ? options.lambda : () => options.lambda as number;
   const alphas = alphaVariables(c);
   const targetVars = combinedTargetVariables(c);
@@ -403,13 +406,13 @@ export async function* trainCombined(c: CombinedNet, data: ResidentDataset, opti
       l1: { variables: alphas, weight: lambdaOf },
       loss: (b, updates) => {
         const logits = forwardCombined(c, b.x, options.targetBatchNorm, updates);
-        const pairs: [tf.Tensor2D, tf.Tensor2D][] = sourceTeacher.map((t, h) => [tf.gather(t, b.indices), logits[h]]);
-        pairs.push([tf.gather(targetTeacher, b.indices), logits[oldCount]]);
-        return distillationSum(pairs);
+        // every head's teacher logits in one gather; each term reads its own columns
+        const batchTeachers = tf.gather(teachers, b.indices);
+        return distillationSum(logits.map((student, h) => ({ teacher: batchTeachers, student, teacherOffset: teacherOffsets[h] })));
       },
     });
   } finally {
-    tf.dispose([...sourceTeacher, targetTeacher]);
+    teachers.dispose();
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * The fused distillation loss (`DISTILLATION_KERNEL`, src/core/losses.ts) on webgpu: inputs teacher
- * logits ŷ [N, K] and student logits z [N, K] (float32), attr temperature T (and the gradient's
- * incoming scalar dy);
+ * logits ŷ [N, K] (columns teacherOffset.. of a wider tensor: several heads' teachers gathered at
+ * once) and student logits z [N, K] (float32), attr temperature T (and the gradient's incoming
+ * scalar dy);
  *   KD = T² · (1/N) Σ_r Σ_k q_rk (log q_rk − log p_rk)            (scalar)
  *   ∂KD/∂z = dy · (T/N) · (p − q)                                 [N, K]
  * with q = softmax(ŷ/T), p = softmax(z/T). One program forward and one backward instead of tfjs's
@@ -16,6 +17,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import type { DistillationAttrs } from '../core/losses';
 import type { KernelArgs } from './compose';
 import { checkScalarGradient, REDUCE_THREADS, runFlat, treeSum, type FlatUniform } from './flatProgram';
 
@@ -23,28 +25,29 @@ import { checkScalarGradient, REDUCE_THREADS, runFlat, treeSum, type FlatUniform
  * tfjs's logSoftmax of row r of `m` / T, as its ops round: s = m/T; sh = s − max(s);
  * log p = sh − log Σ exp(sh). `rowMax` and `rowLse` give the two row constants.
  */
-function rowStats(m: string): string {
+function rowStats(m: string, at: (r: string, k: string) => string): string {
   return `
     fn ${m}Max(r : i32) -> f32 {
-      var best = ${m}[r * uniforms.cols] / uniforms.temperature;
-      for (var k = 1; k < uniforms.cols; k++) { best = max(best, ${m}[r * uniforms.cols + k] / uniforms.temperature); }
+      var best = ${at('r', '0')} / uniforms.temperature;
+      for (var k = 1; k < uniforms.cols; k++) { best = max(best, ${at('r', 'k')} / uniforms.temperature); }
       return best;
     }
     fn ${m}Lse(r : i32, mx : f32) -> f32 {
       accClear();
       for (var k = 0; k < uniforms.cols; k++) {
-        let sh = ${m}[r * uniforms.cols + k] / uniforms.temperature - mx;
+        let sh = ${at('r', 'k')} / uniforms.temperature - mx;
         acc[k % ${REDUCE_THREADS}] = acc[k % ${REDUCE_THREADS}] + exp(sh);
       }
       return log(accFinish(uniforms.cols));
     }
     fn ${m}LogSoftmax(r : i32, k : i32, mx : f32, lse : f32) -> f32 {
-      let sh = ${m}[r * uniforms.cols + k] / uniforms.temperature - mx;
+      let sh = ${at('r', 'k')} / uniforms.temperature - mx;
       return sh - lse;
     }`;
 }
 
-const HELPERS = `${treeSum('acc')}${treeSum('rowAcc')}${rowStats('teacher')}${rowStats('student')}`;
+// the teacher's K columns start at teacherOffset in rows of teacherCols (several heads' teachers in one tensor)
+const HELPERS = `${treeSum('acc')}${treeSum('rowAcc')}${rowStats('teacher', (r, k) => `teacher[${r} * uniforms.teacherCols + uniforms.teacherOffset + ${k}]`)}${rowStats('student', (r, k) => `student[${r} * uniforms.cols + ${k}]`)}`;
 
 /**
  * ∂KD/∂z as tfjs's autodiff computes it: dy_k = −(c · q_k) with c = T²/N (mean and sum gradients),
@@ -90,15 +93,17 @@ const LOSS_WITH_BASE_BODY = LOSS_BODY.replace('setOutputAtIndex(0, (', 'setOutpu
 
 function checked(args: KernelArgs, kernel: string): { teacher: tf.TensorInfo; student: tf.TensorInfo; uniforms: FlatUniform[]; backend: WebGPUBackend } {
   const { teacher, student } = args.inputs;
-  const { temperature } = args.attrs as unknown as { temperature: number };
-  const same = teacher.shape.length === 2 && student.shape.length === 2 && teacher.shape[0] === student.shape[0] && teacher.shape[1] === student.shape[1];
-  if (teacher.dtype !== 'float32' || student.dtype !== 'float32' || !same || !(temperature > 0)) {
-    throw new Error(`${kernel}: expected float32 teacher and student logits [N, K] of one shape and T > 0; got ${teacher.dtype} [${teacher.shape}], ${student.dtype} [${student.shape}], T = ${temperature}`);
+  const { temperature, teacherOffset = 0 } = args.attrs as unknown as DistillationAttrs;
+  const fits = teacher.shape.length === 2 && student.shape.length === 2 && teacher.shape[0] === student.shape[0]
+    && Number.isInteger(teacherOffset) && teacherOffset >= 0 && teacherOffset + student.shape[1] <= teacher.shape[1];
+  if (teacher.dtype !== 'float32' || student.dtype !== 'float32' || !fits || !(temperature > 0)) {
+    throw new Error(`${kernel}: expected float32 student logits [N, K] and teacher logits [N, ≥ offset + K], T > 0; got teacher ${teacher.dtype} [${teacher.shape}] from column ${teacherOffset}, student ${student.dtype} [${student.shape}], T = ${temperature}`);
   }
   const [rows, cols] = student.shape;
   const uniforms: FlatUniform[] = [
     { name: 'rows', type: 'i32', value: rows }, { name: 'cols', type: 'i32', value: cols },
     { name: 'temperature', type: 'f32', value: temperature }, { name: 'tt', type: 'f32', value: temperature * temperature },
+    { name: 'teacherCols', type: 'i32', value: teacher.shape[1] }, { name: 'teacherOffset', type: 'i32', value: teacherOffset },
   ];
   return { teacher, student, uniforms, backend: args.backend as unknown as WebGPUBackend };
 }

@@ -156,19 +156,21 @@ describe.skipIf(unavailable !== null)(`fused webgpu kernels (SwiftShader here; $
     }
   });
 
-  it('a sum of distillation terms (distillationSum: each kernel adds the previous sum) = the AddN of composites on cpu, value and every ∂z, with no AddN dispatch', async () => {
+  it('a sum of distillation terms (distillationSum: each kernel adds the previous sum, each reads its teacher columns of one packed tensor) = the AddN of composites over slices on cpu, value and every ∂z, with no AddN and no slice dispatch', async () => {
     const n = 9;
     const ks = [10, 3, 10];
+    const offsets = ks.map((_, i) => ks.slice(0, i).reduce((a, b) => a + b, 0));
+    const width = ks.reduce((a, b) => a + b, 0);
     const run = async (backendName: string) => {
       await tf.setBackend(backendName);
       registerFastKernels(backendName);
-      const teachers = ks.map((k, i) => tf.tensor2d(randomValues(n * k, 800 + i).map((x) => 4 * x), [n, k]));
+      const teachers = tf.tensor2d(randomValues(n * width, 800).map((x) => 4 * x), [n, width]);
       const students = ks.map((k, i) => tf.tensor2d(randomValues(n * k, 900 + i).map((x) => 3 * x), [n, k]));
       const counter = countDeviceWork();
-      const r = await valueAndGradsOf((...zs) => distillationSum(zs.map((z, i) => [teachers[i], z as tf.Tensor2D])), students);
+      const r = await valueAndGradsOf((...zs) => distillationSum(zs.map((z, i) => ({ teacher: teachers, student: z as tf.Tensor2D, teacherOffset: offsets[i] }))), students);
       const byProgram = counter?.read().byProgram ?? null;
       counter?.restore();
-      tf.dispose([...teachers, ...students]);
+      tf.dispose([teachers, ...students]);
       return { r, byProgram };
     };
     const ref = await run('cpu');
@@ -176,6 +178,7 @@ describe.skipIf(unavailable !== null)(`fused webgpu kernels (SwiftShader here; $
     expectSame('Σ KD over 3 heads', got.r, ref.r, ['∂z0', '∂z1', '∂z2']);
     if (got.byProgram) {
       expect(got.byProgram.AddNPackedProgram2 ?? 0, 'no AddN of the terms').toBe(0);
+      expect(got.byProgram.SliceProgram ?? 0, 'no slice of the teachers').toBe(0);
       expect(got.byProgram.resclDistillationLossPlus).toBe(2);
     }
   });

@@ -56,6 +56,9 @@ describe('checkTopology (imported models, before tfjs builds them)', () => {
       [(t) => { t.config.output_layers = [['head_a', 0, 0]]; }, /layer "head_b" leads to no output/],
       [(t) => { layer(t, 'gap').class_name = 'UpSampling2D'; }, /type "UpSampling2D"; the importer reads InputLayer, Dense/],
       [(t) => { layer(t, 'image').config.batch_input_shape = [null, 28, 28, 3]; }, /the input must be \[null, 28, 28, 1\] images/],
+      // found by the import fuzz: a number as the input's dtype reached tfjs's feed cast (an internal error)
+      [(t) => { layer(t, 'image').config.dtype = 1.5; }, /layer "image" \(InputLayer\): dtype must be float32 \(got 1.5\)/],
+      [(t) => { layer(t, 'stem').config.dtype = 'int32'; }, /layer "stem" \(Conv2D\): dtype must be float32 \(got "int32"\)/],
       [(_t, s) => s.filter((w) => w.name !== 'stem/bias'), /weight stem\/bias is missing/],
       [(_t, s) => [...s, { name: 'extra/kernel', shape: [1] }], /weight extra\/kernel belongs to no layer/],
       [(t) => { layer(t, 'b2_conv1').config.strides = [0, 0]; }, /strides must be a whole number from 1 to 1024 \(got 0\)/],

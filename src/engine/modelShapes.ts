@@ -203,6 +203,8 @@ export function checkTopology(topology: { config?: { layers?: unknown; input_lay
       throw new TopologyError(`layer "${name}" has type ${JSON.stringify(kind)}; the importer reads ${SUPPORTED.join(', ')}`);
     }
     if (shapes.has(name)) throw new TopologyError(`two layers are named "${name}"`);
+    // the lab's layers compute in float32; tfjs would cast the feed to anything else, or fail inside
+    if (cfg.dtype !== undefined && cfg.dtype !== null && cfg.dtype !== 'float32') throw new TopologyError(`${what}: dtype must be float32 (got ${JSON.stringify(cfg.dtype)?.slice(0, 40)})`);
     if (kind === 'InputLayer') {
       if (fmt(cfg.batch_input_shape as unknown[] ?? []) !== fmt([null, ...IMAGE_SHAPE])) {
         throw new TopologyError(`the input must be [null, ${IMAGE_SHAPE.join(', ')}] images (got ${JSON.stringify(cfg.batch_input_shape)})`);

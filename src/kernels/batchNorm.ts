@@ -16,7 +16,7 @@ import type * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import type { KernelArgs } from './compose';
 import { channelSum, flat, runFlat, type FlatUniform } from './flatProgram';
-import { dispatchWithOutputs, IN_PLACE_WORKGROUP, pipelineFor, type WebGPUInternals } from './inPlace';
+import { dispatchWithOutputs, IN_PLACE_WORKGROUP, outputsThenInputs, pipelineFor, type WebGPUInternals } from './inPlace';
 
 const normalizeBody = (relu: boolean) => `
         let c = index % uniforms.channels;
@@ -37,10 +37,6 @@ const DX_BODY = `
  * the inputs by name. `compensated(name, term)` is channelSum's loop writing its sum to `name`.
  */
 function perChannelShader(outputs: string[], inputs: string[], body: string): string {
-  const bindings = [
-    ...outputs.map((o, i) => `@group(0) @binding(${i}) var<storage, read_write> ${o} : array<f32>;`),
-    ...inputs.map((name, i) => `@group(0) @binding(${outputs.length + i}) var<storage, read> ${name} : array<f32>;`),
-  ].join('\n');
   return `
 struct Uniforms {
   pad : i32,
@@ -48,8 +44,7 @@ struct Uniforms {
   positions : i32,
   epsilon : f32,
 };
-${bindings}
-@group(0) @binding(${outputs.length + inputs.length}) var<uniform> uniforms : Uniforms;
+${outputsThenInputs(outputs, inputs)}
 @compute @workgroup_size(${IN_PLACE_WORKGROUP}, 1, 1)
 fn main(@builtin(global_invocation_id) gid : vec3<u32>) {
   let c = i32(gid.x);

@@ -12,7 +12,7 @@ import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { COMBINE_GRAD_GROUPS, type CombineAttrs, type CombineGradAttrs, type CombineGradOutput, type CombineGradsAttrs, type CombineGradGroup } from '../core/combineKernel';
 import type { KernelArgs } from './compose';
 import { channelSum, flat, runFlat, type FlatUniform } from './flatProgram';
-import { dispatchWithOutputs, IN_PLACE_WORKGROUP, MAX_WORKGROUPS, pipelineFor, type WebGPUInternals } from './inPlace';
+import { dispatchWithOutputs, IN_PLACE_WORKGROUP, MAX_WORKGROUPS, outputsThenInputs, pipelineFor, type WebGPUInternals } from './inPlace';
 
 const forwardBody = (relu: boolean) => `
         let c = index % uniforms.channels;
@@ -90,10 +90,6 @@ export function combineGradWebGPU(): tf.KernelFunc {
 function groupShader(group: CombineGradGroup, relu: boolean): string {
   const outputs = COMBINE_GRAD_GROUPS[group];
   const inputs = ['dy', ...(relu ? ['y'] : []), ...GROUP_READS[group]];
-  const bindings = [
-    ...outputs.map((o, i) => `@group(0) @binding(${i}) var<storage, read_write> d_${o} : array<f32>;`),
-    ...inputs.map((name, i) => `@group(0) @binding(${outputs.length + i}) var<storage, read> ${name} : array<f32>;`),
-  ].join('\n');
   const perElement = `
   let index = i32(gid.x);
   if (index >= uniforms.positions * uniforms.channels) { return; }
@@ -130,8 +126,7 @@ struct Uniforms {
   channels : i32,
   positions : i32,
 };
-${bindings}
-@group(0) @binding(${outputs.length + inputs.length}) var<uniform> uniforms : Uniforms;
+${outputsThenInputs(outputs.map((o) => `d_${o}`), inputs)}
 @compute @workgroup_size(${IN_PLACE_WORKGROUP}, 1, 1)
 fn main(@builtin(global_invocation_id) gid : vec3<u32>) {${group === 'inputs' ? perElement : perChannel}
 }`;

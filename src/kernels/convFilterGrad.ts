@@ -12,8 +12,9 @@
  * Parallelism is fh·fw·⌈Ci/8⌉·⌈Co/8⌉ workgroups, each looping over all positions: fewer
  * dispatches for a longer serial loop, a trade only a GPU's timing can judge (docs/PERFORMANCE.md).
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import type { KernelArgs } from './compose';
+import { nhwcGeometry } from './convGrad';
 import { dispatchWithOutputs, IN_PLACE_WORKGROUP, MAX_WORKGROUPS, pipelineFor, type WebGPUInternals } from './inPlace';
 
 /** Channels per tile side (TILE × TILE = the workgroup's 64 invocations). */
@@ -92,14 +93,6 @@ fn main(@builtin(workgroup_id) wid : vec3<u32>, @builtin(local_invocation_index)
 }`;
 }
 
-interface FilterGradAttrs {
-  strides: number | [number, number];
-  pad: 'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]];
-  dataFormat: 'NHWC' | 'NCHW';
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
-  filterShape: [number, number, number, number];
-}
-
 /**
  * The kernel on webgpu; `fallback` (convGrad.ts's composition) runs NCHW, non-float32 and
  * calls whose workgroup count exceeds tfjs's per-dimension limit.
@@ -108,13 +101,13 @@ export function conv2DBackpropFilterWebGPU(fallback: tf.KernelFunc): tf.KernelFu
   return (raw) => {
     const args = raw as unknown as KernelArgs;
     const { x, dy } = args.inputs;
-    const attrs = args.attrs as unknown as FilterGradAttrs;
-    if (attrs.dataFormat === 'NCHW' || x.dtype !== 'float32' || dy.dtype !== 'float32') return fallback(raw);
-    const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+    const { filterShape } = args.attrs as unknown as { filterShape: number[] };
+    const info = nhwcGeometry(args, x.shape, filterShape);
+    if (!info || x.dtype !== 'float32' || dy.dtype !== 'float32') return fallback(raw);
     const tilesIn = Math.ceil(info.inChannels / TILE);
     const tilesOut = Math.ceil(info.outChannels / TILE);
     const workgroups = info.filterHeight * info.filterWidth * tilesIn * tilesOut;
-    if (workgroups > MAX_WORKGROUPS || info.dilationHeight !== 1 || info.dilationWidth !== 1) return fallback(raw);
+    if (workgroups > MAX_WORKGROUPS) return fallback(raw);
     const values: Record<(typeof UNIFORMS)[number], number> = {
       positions: info.batchSize * info.outHeight * info.outWidth, outHeight: info.outHeight, outWidth: info.outWidth,
       inHeight: info.inHeight, inWidth: info.inWidth, inChannels: info.inChannels, outChannels: info.outChannels,
@@ -123,7 +116,7 @@ export function conv2DBackpropFilterWebGPU(fallback: tf.KernelFunc): tf.KernelFu
     };
     const backend = args.backend as unknown as WebGPUInternals;
     const pipeline = pipelineFor(backend.device, 'resclConvFilterGrad', shaderCode);
-    const [dW] = dispatchWithOutputs(backend, 'resclConvFilterGrad', pipeline, [attrs.filterShape], [x, dy], workgroups * IN_PLACE_WORKGROUP,
+    const [dW] = dispatchWithOutputs(backend, 'resclConvFilterGrad', pipeline, [filterShape], [x, dy], workgroups * IN_PLACE_WORKGROUP,
       UNIFORMS.map((u) => ({ type: 'int32' as const, data: [values[u]] })));
     return dW;
   };

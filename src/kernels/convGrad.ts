@@ -39,7 +39,7 @@ type Shape4 = [number, number, number, number];
  * The forward conv's geometry for a gradient kernel call, or null when the call is NCHW (then the
  * caller runs the stock kernel).
  */
-function nhwcGeometry(args: KernelArgs, inputShape: number[], filterShape: number[]): tf.backend_util.Conv2DInfo | null {
+export function nhwcGeometry(args: KernelArgs, inputShape: number[], filterShape: number[]): tf.backend_util.Conv2DInfo | null {
   const attrs = args.attrs as unknown as ConvGradAttrs;
   if (attrs.dataFormat === 'NCHW') return null;
   return tf.backend_util.computeConv2DInfo(inputShape as Shape4, filterShape as Shape4, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);

@@ -90,3 +90,15 @@ export function dispatchWithOutputs(
   dispatchInPlace(backend, name, pipeline, [...outputs, ...inputs], invocations, uniforms);
   return outputs;
 }
+
+/**
+ * WGSL for `dispatchWithOutputs`'s layout: `outputs` read_write at bindings 0.., then `inputs` read,
+ * then the uniform struct (declared by the caller as `Uniforms`), all f32 arrays.
+ */
+export function outputsThenInputs(outputs: readonly string[], inputs: readonly string[]): string {
+  return [
+    ...outputs.map((o, i) => `@group(0) @binding(${i}) var<storage, read_write> ${o} : array<f32>;`),
+    ...inputs.map((name, i) => `@group(0) @binding(${outputs.length + i}) var<storage, read> ${name} : array<f32>;`),
+    `@group(0) @binding(${outputs.length + inputs.length}) var<uniform> uniforms : Uniforms;`,
+  ].join('\n');
+}

@@ -3,6 +3,9 @@
  * composite tfjs ops differentiated by tfjs's autodiff on cpu: random shapes, odd sizes, batch 1,
  * rel. err ≤ 1e-4 on value and gradient. Dawn + SwiftShader in Node; skipped, saying why, without
  * a WebGPU adapter.
+ *
+ * (Over 400 lines: one case per fused kernel, all sharing this file's Dawn setup and its
+ * compare-with-autodiff helpers; a kernel's case is easier to find beside the others.)
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
